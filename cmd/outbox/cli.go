@@ -1,0 +1,29 @@
+package main
+
+import (
+	"io"
+
+	"github.com/alecthomas/kong"
+)
+
+// CLI is the command line: global flags and one field per command.
+type CLI struct {
+	Globals
+
+	Emit    EmitCmd          `cmd:"" help:"Enqueue an event: one spool file per matching subscription, no network."`
+	Config  ConfigCmd        `cmd:"" help:"Inspect config.toml."`
+	Version kong.VersionFlag `help:"Print the version and exit."`
+}
+
+// Globals are the flags every command takes.
+type Globals struct {
+	ConfigPath string `name:"config" env:"SPECKIT_CONFIG" placeholder:"FILE" help:"config.toml to use. Default: config.toml at the repository root, then $CODE_HOME, $CODEX_HOME, ~/.code, ~/.codex."`
+	Repo       string `placeholder:"DIR" help:"Repository to work in. Default: the git repository containing the current directory."`
+	JSON       bool   `name:"json" help:"Print machine-readable JSON on stdout."`
+}
+
+// Env is what every command's Run receives.
+type Env struct {
+	Stdout, Stderr io.Writer
+	*Globals
+}

@@ -1,0 +1,355 @@
+package outbox
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spec-kit/outbox/gitops"
+	"github.com/spec-kit/outbox/internal/uuidv7"
+	"github.com/spec-kit/outbox/ledger"
+	"github.com/spec-kit/outbox/outbox/config"
+	"github.com/spec-kit/outbox/outbox/event"
+	"github.com/spec-kit/outbox/outbox/route"
+	"github.com/spec-kit/outbox/outbox/spool"
+	"github.com/spec-kit/outbox/outbox/telemetry"
+)
+
+// Emitter enqueues events into the spools of one repository.
+type Emitter struct {
+	Config   *config.Config
+	RepoRoot string              // absolute root of the working tree
+	Getenv   func(string) string // environment lookup (os.Getenv)
+	Now      func() time.Time    // clock (time.Now)
+	WorkDir  string              // base of relative telemetry paths; default the process's
+}
+
+// Enqueued is one delivery written by an emit.
+type Enqueued struct {
+	ID           string `json:"id"`
+	Subscription string `json:"subscription"`
+	File         string `json:"file,omitempty"` // repository-relative; empty on preview
+}
+
+// Result says what an emit did.
+type Result struct {
+	Enabled        bool       `json:"enabled"`
+	Preview        bool       `json:"preview,omitempty"`
+	Duplicate      bool       `json:"duplicate,omitempty"` // the idempotency key was seen before: nothing written
+	Spec           string     `json:"spec,omitempty"`
+	EventID        string     `json:"event_id,omitempty"`
+	Event          string     `json:"event,omitempty"`
+	Stage          string     `json:"stage,omitempty"`
+	Status         string     `json:"status,omitempty"`
+	IdempotencyKey string     `json:"idempotency_key,omitempty"`
+	TelemetryError string     `json:"telemetry_error,omitempty"`
+	Deliveries     []Enqueued `json:"deliveries"`
+	Body           []byte     `json:"-"` // the payload (set on preview)
+}
+
+func (e *Emitter) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Emitter) getenv(k string) string {
+	if e.Getenv != nil {
+		return e.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// Emit builds the event of req, routes it and, unless it is a preview or a
+// repeat of an idempotency key already in the ledger, writes one spool file
+// per matching subscription and one ledger line for each.
+func (e *Emitter) Emit(req Request) (*Result, error) {
+	enabled, err := e.Config.EnabledWith(e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Enabled: enabled, Preview: req.Preview, Deliveries: []Enqueued{}}
+	if !enabled && !req.Preview {
+		return res, nil
+	}
+	now := e.now().UTC()
+	b, err := e.build(req, now)
+	if err != nil {
+		return nil, err
+	}
+	res.Spec, res.EventID, res.Event = b.spec, b.payload.Event.ID, b.payload.Event.Type
+	res.Stage, res.Status, res.IdempotencyKey = b.payload.Event.Stage, b.payload.Event.Status, b.payload.Event.IdempotencyKey
+	res.TelemetryError = b.telemetryErr
+	body, err := b.payload.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	subs := route.Match(e.Config.Webhooks.Subscriptions, route.Event{
+		Type: b.payload.Event.Type, Stage: b.payload.Event.Stage, Status: b.payload.Event.Status,
+	})
+	ds := make([]*spool.Delivery, 0, len(subs))
+	for _, s := range subs {
+		ds = append(ds, &spool.Delivery{
+			ID: uuidv7.New(now), EventID: b.payload.Event.ID, Event: b.payload.Event.Type,
+			Spec: b.spec, Subscription: s.ID, IdempotencyKey: b.payload.Event.IdempotencyKey,
+			CreatedAt: now, Body: body,
+		})
+	}
+	if req.Preview {
+		res.Body = body
+		for _, d := range ds {
+			res.Deliveries = append(res.Deliveries, Enqueued{ID: d.ID, Subscription: d.Subscription})
+		}
+		return res, nil
+	}
+	if len(ds) == 0 {
+		return res, nil
+	}
+	dir, err := e.spoolDir(b.spec)
+	if err != nil {
+		return nil, err
+	}
+	return res, e.enqueue(dir, ds, now, res)
+}
+
+// enqueue writes the deliveries under the SPEC's lock, after checking the
+// idempotency key, then records them in the ledger. Spool files are written
+// before ledger lines: a crash in between can at worst make a repeated emit
+// enqueue again (at-least-once), never lose an event.
+func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, res *Result) error {
+	if err := dir.Init(); err != nil {
+		return err
+	}
+	unlock, err := dir.Lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	key := ds[0].IdempotencyKey
+	seen, err := ledger.HasKey(dir.LedgerPath(), key)
+	if err != nil {
+		return err
+	}
+	if seen {
+		res.Duplicate = true
+		return nil
+	}
+	names, err := dir.Enqueue(ds, now)
+	for _, n := range names {
+		res.Deliveries = append(res.Deliveries, Enqueued{
+			ID: n.ID, Subscription: n.Subscription, File: e.rel(dir.Path(spool.Pending, n)),
+		})
+	}
+	if err != nil {
+		return err
+	}
+	lines := make([]ledger.Entry, len(ds))
+	for i, d := range ds {
+		lines[i] = ledger.Entry{
+			Time: now, Action: ledger.ActionEnqueued, Spec: d.Spec, Delivery: d.ID,
+			EventID: d.EventID, Event: d.Event, Subscription: d.Subscription, Key: key,
+		}
+	}
+	return ledger.Append(dir.LedgerPath(), lines...)
+}
+
+// spoolDir resolves the SPEC's webhooks directory from spool_dir.
+func (e *Emitter) spoolDir(spec string) (*spool.Dir, error) {
+	p := e.Config.Webhooks.SpoolDirFor(spec)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(e.RepoRoot, filepath.FromSlash(p))
+	}
+	return spool.Open(p, spec)
+}
+
+// rel makes p relative to the repository root, with forward slashes.
+func (e *Emitter) rel(p string) string {
+	if r, err := filepath.Rel(e.RepoRoot, p); err == nil && !strings.HasPrefix(r, "..") {
+		return filepath.ToSlash(r)
+	}
+	return filepath.ToSlash(p)
+}
+
+// built is an event ready to route.
+type built struct {
+	spec         string
+	payload      *event.Payload
+	telemetryErr string
+}
+
+func (e *Emitter) build(req Request, now time.Time) (*built, error) {
+	typ := req.Event
+	if typ == "" {
+		typ = event.TypeStageCompleted
+	}
+	if !event.IsKnownType(typ) {
+		return nil, fmt.Errorf("%w: --event %q: want one of %s", ErrUsage, typ, strings.Join(event.Types, ", "))
+	}
+	b := &built{payload: &event.Payload{SchemaVersion: event.SchemaVersion}}
+	p := b.payload
+	p.Event = event.Info{ID: uuidv7.New(now), Type: typ, OccurredAt: now.Format("2006-01-02T15:04:05.000Z")}
+	p.Evidence.Paths = []string{}
+
+	spec, stage, status := req.Spec, "", ""
+	var session string
+	if req.Telemetry != "" {
+		t, g, terr := e.readTelemetry(req.Telemetry)
+		p.Telemetry = t
+		if terr != nil {
+			b.telemetryErr = terr.Error()
+			t.ParseError = b.telemetryErr
+		}
+		if g != nil {
+			spec = firstNonEmpty(spec, g.SpecID)
+			stage, status, session = g.Stage, g.Status, g.SessionID
+		}
+		// What the path says, when the file could not tell.
+		pathSpec, pathStage := fromTelemetryPath(req.Telemetry)
+		spec = firstNonEmpty(spec, pathSpec)
+		stage = firstNonEmpty(stage, pathStage)
+		if status == "" && terr != nil {
+			status = event.StatusFailure // unreadable evidence is reported, never silently green
+		}
+		p.Evidence.Paths = append(p.Evidence.Paths, t.Path)
+		p.Evidence.Paths = append(p.Evidence.Paths, t.Artifacts...)
+	}
+	if req.Stage != "" {
+		st, ok := event.NormalizeStage(req.Stage)
+		if !ok {
+			return nil, fmt.Errorf("%w: --stage %q: want one of %s", ErrUsage, req.Stage, strings.Join(event.Stages, ", "))
+		}
+		stage = st
+	}
+	if req.Status != "" {
+		st, ok := event.NormalizeStatus(req.Status)
+		if !ok {
+			return nil, fmt.Errorf("%w: --status %q: want one of %s", ErrUsage, req.Status, strings.Join(event.Statuses, ", "))
+		}
+		status = st
+	}
+	if spec == "" {
+		return nil, fmt.Errorf("%w: no SPEC id: pass --spec (or --telemetry with a readable specId)", ErrUsage)
+	}
+	if !spool.ValidSpecID(spec) {
+		return nil, fmt.Errorf("%w: --spec %q: letters, digits, '.', '-' and '_' only", ErrUsage, spec)
+	}
+	b.spec = spec
+	switch typ {
+	case event.TypeStageCompleted:
+		if stage == "" || status == "" {
+			return nil, fmt.Errorf("%w: %s needs a stage and a status: pass --stage and --status, or --telemetry", ErrUsage, typ)
+		}
+	case event.TypeTaskCompleted:
+		if req.TaskID == "" {
+			return nil, fmt.Errorf("%w: %s needs --task-id", ErrUsage, typ)
+		}
+		p.Task = &event.Task{ID: req.TaskID, Title: req.TaskTitle, Status: "Done"}
+	}
+	if req.TaskID != "" && p.Task == nil {
+		p.Task = &event.Task{ID: req.TaskID, Title: req.TaskTitle}
+	}
+	p.Event.Stage, p.Event.Status = stage, status
+	p.Spec = event.Spec{ID: spec, Branch: gitops.Branch(e.RepoRoot)}
+	if stage != "" {
+		p.Pipeline = pipelineFor(spec, stage, status)
+	}
+	p.Data = req.Data
+	p.Event.IdempotencyKey = idempotencyKey(req, typ, spec, stage, status, session, p.Event.ID)
+	return b, nil
+}
+
+// idempotencyKey is the explicit key, else one derived from what identifies
+// the event: spec, stage and telemetry session for stage events; spec and
+// task id for task events. Without such an identity every emit is new.
+func idempotencyKey(req Request, typ, spec, stage, status, session, eventID string) string {
+	switch {
+	case req.IdempotencyKey != "":
+		return req.IdempotencyKey
+	case typ == event.TypeStageCompleted && session != "":
+		return spec + "/" + stage + "/" + session
+	case session != "":
+		return spec + "/" + typ + "/" + stage + "/" + session
+	case typ == event.TypeTaskCompleted:
+		return spec + "/" + typ + "/" + req.TaskID
+	}
+	return eventID
+}
+
+func pipelineFor(spec, stage, status string) *event.Pipeline {
+	pl := &event.Pipeline{Command: "/spec-auto", Stage: stage, StageCount: len(event.Stages)}
+	for i, s := range event.Stages {
+		if s == stage {
+			pl.StageIndex = i + 1
+		}
+	}
+	if status == event.StatusFailure || status == event.StatusHalt {
+		pl.ResumeCommand = "/spec-auto " + spec + " --from spec-" + strings.ToLower(stage)
+	}
+	return pl
+}
+
+// readTelemetry reads a guardrail telemetry file into the payload's
+// telemetry section. It always returns a section; the error says why the
+// file could not be used in full, and g holds whatever could be parsed.
+func (e *Emitter) readTelemetry(path string) (*event.Telemetry, *telemetry.Guardrail, error) {
+	abs := path
+	if !filepath.IsAbs(abs) {
+		base := e.WorkDir
+		if base == "" {
+			base, _ = os.Getwd()
+		}
+		abs = filepath.Join(base, path)
+	}
+	relPath := e.rel(abs)
+	if strings.HasPrefix(relPath, "/") { // outside the repository
+		relPath = telemetry.RepoRelative(e.RepoRoot, abs)
+	}
+	t := &event.Telemetry{Path: relPath, Artifacts: []string{}}
+	data, err := os.ReadFile(abs)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return t, nil, fmt.Errorf("telemetry %s: file not found", relPath)
+		}
+		return t, nil, fmt.Errorf("telemetry %s: cannot read: %v", relPath, errors.Unwrap(err))
+	}
+	g, perr := telemetry.ParseGuardrail(data)
+	if g != nil {
+		t.Command, t.SpecID, t.SessionID, t.Timestamp = g.Command, g.SpecID, g.SessionID, g.Timestamp
+		for _, a := range g.Artifacts {
+			t.Artifacts = append(t.Artifacts, telemetry.RepoRelative(e.RepoRoot, a))
+		}
+		for _, c := range g.Checks {
+			t.Checks = append(t.Checks, event.Check{Name: c.Name, Status: c.Status})
+		}
+	}
+	if perr != nil {
+		return t, g, fmt.Errorf("telemetry %s: %w", relPath, perr)
+	}
+	return t, g, nil
+}
+
+// fromTelemetryPath reads SPEC and stage from the evidence layout:
+// .../commands/<SPEC-ID>/spec-<stage>_<session>.json.
+func fromTelemetryPath(p string) (spec, stage string) {
+	base := filepath.Base(p)
+	if name, _, ok := strings.Cut(base, "_"); ok {
+		if st, ok := event.NormalizeStage(name); ok {
+			stage = st
+		}
+	}
+	if parent := filepath.Base(filepath.Dir(p)); spool.ValidSpecID(parent) && strings.HasPrefix(strings.ToUpper(parent), "SPEC-") {
+		spec = parent
+	}
+	return spec, stage
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
