@@ -327,7 +327,8 @@ func (e *Emitter) readTelemetry(path string) (*event.Telemetry, *telemetry.Guard
 		}
 	}
 	if perr != nil {
-		return t, g, fmt.Errorf("telemetry %s: %w", relPath, perr)
+		// The parser's own "telemetry: " prefix would repeat ours.
+		return t, g, fmt.Errorf("telemetry %s: %s", relPath, strings.TrimPrefix(perr.Error(), "telemetry: "))
 	}
 	return t, g, nil
 }

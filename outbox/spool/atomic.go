@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // syncDir fsyncs a directory so that entries created, renamed or removed in
@@ -70,4 +71,30 @@ func mkdirAll(dir string) error {
 		return err
 	}
 	return syncDir(parent)
+}
+
+// syncAll fsyncs the files of items concurrently: journaling filesystems
+// group concurrent fsyncs into one commit, so a batch costs about one.
+func syncAll[T any](items []T, file func(T) *os.File) error {
+	if len(items) == 1 {
+		f := file(items[0])
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("sync %s: %w", f.Name(), err)
+		}
+		return nil
+	}
+	errs := make([]error, len(items))
+	var wg sync.WaitGroup
+	for i, it := range items {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			f := file(it)
+			if err := f.Sync(); err != nil {
+				errs[i] = fmt.Errorf("sync %s: %w", f.Name(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

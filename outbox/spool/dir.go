@@ -97,41 +97,58 @@ func (d *Dir) Lock() (unlock func(), err error) {
 // 1, and returns their names. Each file is complete and fsynced in tmp/
 // before it is renamed into spool/, and spool/ is fsynced before Enqueue
 // returns. On error no file of the batch is left in tmp/.
+//
+// All files are created and written before they are fsynced, and the
+// fsyncs run concurrently, so the filesystem can commit them together.
 func (d *Dir) Enqueue(ds []*Delivery, due time.Time) ([]Name, error) {
 	tmp := filepath.Join(d.Root, tmpDir)
 	type written struct {
-		tmp string
-		n   Name
+		f *os.File
+		n Name
 	}
-	var ws []written
-	cleanup := func() {
+	ws := make([]written, 0, len(ds))
+	fail := func(err error) ([]Name, error) {
 		for _, w := range ws {
-			os.Remove(w.tmp)
+			if w.f != nil {
+				w.f.Close()
+				os.Remove(w.f.Name())
+			}
 		}
+		return nil, fmt.Errorf("spool: %w", err)
 	}
 	for _, dl := range ds {
 		data, err := dl.Encode()
 		if err != nil {
-			cleanup()
-			return nil, fmt.Errorf("spool: encode %s: %w", dl.ID, err)
+			return fail(fmt.Errorf("encode %s: %w", dl.ID, err))
 		}
 		n := Name{Due: due, Attempt: 1, ID: dl.ID, Subscription: dl.Subscription}
-		p, err := writeTemp(tmp, n.String(), data)
+		f, err := os.OpenFile(filepath.Join(tmp, n.String()), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
-			cleanup()
-			return nil, fmt.Errorf("spool: %w", err)
+			return fail(err)
 		}
-		ws = append(ws, written{p, n})
+		ws = append(ws, written{f, n})
+		if _, err := f.Write(data); err != nil {
+			return fail(fmt.Errorf("write %s: %w", f.Name(), err))
+		}
+	}
+	if err := syncAll(ws, func(w written) *os.File { return w.f }); err != nil {
+		return fail(err)
+	}
+	for i := range ws {
+		err := ws[i].f.Close()
+		if err != nil {
+			return fail(fmt.Errorf("close %s: %w", ws[i].f.Name(), err))
+		}
 	}
 	names := make([]Name, 0, len(ws))
 	for i, w := range ws {
-		dst := d.Path(Pending, w.n)
-		if err := noReplaceRename(w.tmp, dst); err != nil {
-			cleanup()
+		if err := noReplaceRename(w.f.Name(), d.Path(Pending, w.n)); err != nil {
+			for _, rest := range ws[i:] {
+				os.Remove(rest.f.Name())
+			}
 			// Files already renamed are complete deliveries: keep them.
 			return names, fmt.Errorf("spool: enqueue %s: %w", w.n.ID, err)
 		}
-		ws[i].tmp = "" // moved
 		names = append(names, w.n)
 	}
 	if err := syncDir(d.StatePath(Pending)); err != nil {

@@ -2,6 +2,7 @@ package spool
 
 import (
 	"errors"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,6 +84,26 @@ func TestDeliveryRoundTripKeepsBodyBytes(t *testing.T) {
 		"{}",
 		"  leading spaces",
 		"#not a comment\n- not a list\n",
+		"\n   x\ny",
+		"a \nb",
+		"a\r\nb",
+		"x\x7fy",
+		"\ufeffx",
+		"tab\t\nend",
+		"",
+		"\xff\xfe invalid utf-8",
+		"a\n\n\nb",
+		"a\n",
+	}
+	// And random bodies from an alphabet of YAML's troublemakers.
+	rng := rand.New(rand.NewPCG(1, 2))
+	alphabet := []string{" ", "\n", "\t", "#", ":", "-", "|", ">", "'", "\"", "{", "}", "a", "é", "\r", "\x00", "\u2028", "\\", "---", "..."}
+	for i := 0; i < 2000; i++ {
+		var sb strings.Builder
+		for j := rng.IntN(30); j > 0; j-- {
+			sb.WriteString(alphabet[rng.IntN(len(alphabet))])
+		}
+		bodies = append(bodies, sb.String())
 	}
 	for _, b := range bodies {
 		d := &Delivery{ID: uuidv7.New(t0), EventID: uuidv7.New(t0), Event: "spec-auto.stage.completed",

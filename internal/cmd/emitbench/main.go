@@ -63,23 +63,28 @@ func bench(outbox string, runs int) error {
 		_ = emit(-i - 1).Run()
 		_ = tr(i).Run()
 	}
-	te, err := timeRuns(runs, emit)
+	te, err := timeRuns(runs, emit, nil)
 	if err != nil {
 		return err
 	}
-	tt, err := timeRuns(runs, tr)
+	tt, err := timeRuns(runs, tr, nil)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("whole-process latency over %d runs (10 subscriptions, fsync on):\n", runs)
-	fmt.Printf("  %-28s %s\n", "outbox emit", summary(te))
-	fmt.Printf("  %-28s %s\n", "trivial Go binary (exec)", summary(tt))
+	fmt.Printf("whole-process latency over %d runs each (10 subscriptions, every file fsynced):\n", runs)
+	fmt.Printf("  %-34s %s\n", "outbox emit", summary(te))
+	fmt.Printf("  %-34s %s\n", "trivial Go binary (exec)", summary(tt))
 	return nil
 }
 
-func timeRuns(n int, mk func(int) *exec.Cmd) ([]time.Duration, error) {
+func timeRuns(n int, mk func(int) *exec.Cmd, between func() error) ([]time.Duration, error) {
 	out := make([]time.Duration, 0, n)
 	for i := 0; i < n; i++ {
+		if between != nil {
+			if err := between(); err != nil {
+				return nil, err
+			}
+		}
 		c := mk(i)
 		var stderr strings.Builder
 		c.Stderr = &stderr
