@@ -109,7 +109,7 @@ func (e *Emitter) Emit(req Request) (*Result, error) {
 	if len(ds) == 0 {
 		return res, nil
 	}
-	dir, err := e.spoolDir(b.spec)
+	dir, err := e.SpoolDir(b.spec)
 	if err != nil {
 		return nil, err
 	}
@@ -157,8 +157,8 @@ func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, r
 	return ledger.Append(dir.LedgerPath(), lines...)
 }
 
-// spoolDir resolves the SPEC's webhooks directory from spool_dir.
-func (e *Emitter) spoolDir(spec string) (*spool.Dir, error) {
+// SpoolDir resolves the SPEC's webhooks directory from spool_dir.
+func (e *Emitter) SpoolDir(spec string) (*spool.Dir, error) {
 	p := e.Config.Webhooks.SpoolDirFor(spec)
 	if !filepath.IsAbs(p) {
 		p = filepath.Join(e.RepoRoot, filepath.FromSlash(p))

@@ -11,6 +11,8 @@ type CLI struct {
 	Globals
 
 	Emit    EmitCmd          `cmd:"" help:"Enqueue an event: one spool file per matching subscription, no network."`
+	Deliver DeliverCmd       `cmd:"" help:"Send what is due: sign, POST, then move each file to sent/ or dead/, or reschedule it."`
+	Listen  ListenCmd        `cmd:"" help:"Run a local receiver that verifies and prints each delivery (for testing configs)."`
 	Config  ConfigCmd        `cmd:"" help:"Inspect config.toml."`
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
+	"github.com/spec-kit/outbox/deliver"
 	"github.com/spec-kit/outbox/outbox"
 )
 
@@ -21,6 +23,7 @@ type EmitCmd struct {
 	TaskTitle      string   `placeholder:"TITLE" help:"Task title, for spec-kit.task.completed."`
 	Data           []string `placeholder:"KEY=VALUE" sep:"none" help:"Extra field sent under \"data\" (repeatable)."`
 	Preview        bool     `help:"Show the payload and the deliveries that would be enqueued; write nothing."`
+	NoKick         bool     `help:"Do not start a background 'outbox deliver' for this SPEC (also kick = false in config.toml)."`
 }
 
 // Help is shown by `outbox emit --help`.
@@ -33,8 +36,10 @@ func (c *EmitCmd) Help() string {
   outbox emit --spec SPEC-KIT-065 --stage validate --status failure
   outbox emit --spec SPEC-KIT-065 --event spec-kit.task.completed --task-id T60 --task-title "Add webhooks"
 
-emit never touches the network and returns in milliseconds. It writes nothing
-when webhooks are disabled (enabled = false or SPECKIT_WEBHOOKS_ENABLED=0).`
+emit never touches the network and returns in milliseconds: it starts a
+detached 'outbox deliver --spec SPEC' (logging to the SPEC's tmp/deliver.log)
+and does not wait for it. It writes nothing when webhooks are disabled
+(enabled = false or SPECKIT_WEBHOOKS_ENABLED=0).`
 }
 
 // emitJSON is the --json output of emit.
@@ -65,10 +70,34 @@ func (c *EmitCmd) Run(env *Env) error {
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
+	if ws.Config.Webhooks.Kick && !c.NoKick && !res.Preview && len(res.Deliveries) > 0 {
+		if err := kick(env, ws, em, res.Spec); err != nil {
+			fmt.Fprintf(env.Stderr, "outbox: warning: %v (the next 'outbox deliver' will send it)\n", err)
+		}
+	}
 	if env.JSON {
 		return printJSON(env.Stdout, emitJSON{Result: res, Payload: res.Body})
 	}
 	return printEmit(env, res)
+}
+
+// kick starts a detached `outbox deliver --spec SPEC` for the SPEC just
+// enqueued, logging to the SPEC's tmp/deliver.log.
+func kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, spec string) error {
+	dir, err := em.SpoolDir(spec)
+	if err != nil {
+		return err
+	}
+	self, err := deliver.Self()
+	if err != nil {
+		return err
+	}
+	args := []string{"--repo", ws.Root}
+	if ws.Config.Path != "" {
+		args = append(args, "--config", ws.Config.Path)
+	}
+	args = append(args, "deliver", "--spec", spec)
+	return deliver.Kick(self, args, filepath.Join(dir.TmpPath(), "deliver.log"))
 }
 
 func printEmit(env *Env, res *outbox.Result) error {

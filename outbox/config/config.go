@@ -27,6 +27,7 @@ const (
 	DefaultBackoffFactor       = 2.0
 	DefaultJitterMS            = 250
 	DefaultPerRequestTimeoutMS = 5000
+	DefaultMaxAgeHours         = 24
 )
 
 // EnvWebhooksEnabled overrides [spec_ops.webhooks] enabled when set (see
@@ -48,6 +49,7 @@ type Webhooks struct {
 	MaxConcurrency int            `toml:"max_concurrency"` // default 4, must be >= 1
 	SpoolDir       string         `toml:"spool_dir"`       // default DefaultSpoolDir; must contain "{spec_id}"; relative to the repo root unless absolute
 	DryRun         bool           `toml:"dry_run"`         // default false
+	Kick           bool           `toml:"kick"`            // default true: emit starts a detached deliver run
 	Subscriptions  []Subscription `toml:"subscriptions"`
 }
 
@@ -72,6 +74,7 @@ type Subscription struct {
 	BackoffFactor       float64  `toml:"backoff_factor"`         // default 2.0, >= 1
 	JitterMS            int      `toml:"jitter_ms"`              // default 250, >= 0
 	PerRequestTimeoutMS int      `toml:"per_request_timeout_ms"` // default 5000, > 0
+	MaxAgeHours         int      `toml:"max_age_hours"`          // default 24, >= 1: older deliveries are dead rather than retried
 }
 
 // Default returns the configuration used when no config file exists:
@@ -80,6 +83,7 @@ func Default() *Config {
 	return &Config{Webhooks: Webhooks{
 		MaxConcurrency: DefaultMaxConcurrency,
 		SpoolDir:       DefaultSpoolDir,
+		Kick:           true,
 	}}
 }
 

@@ -23,6 +23,7 @@ type rawWebhooks struct {
 	MaxConcurrency *int              `toml:"max_concurrency"`
 	SpoolDir       *string           `toml:"spool_dir"`
 	DryRun         *bool             `toml:"dry_run"`
+	Kick           *bool             `toml:"kick"`
 	Subscriptions  []rawSubscription `toml:"subscriptions"`
 }
 
@@ -43,6 +44,7 @@ type rawSubscription struct {
 	BackoffFactor       *float64 `toml:"backoff_factor"`
 	JitterMS            *int     `toml:"jitter_ms"`
 	PerRequestTimeoutMS *int     `toml:"per_request_timeout_ms"`
+	MaxAgeHours         *int     `toml:"max_age_hours"`
 }
 
 // Load reads the file at path and parses it (see Parse). An empty path means

@@ -9,11 +9,12 @@ import (
 // The schema of [spec_ops.webhooks]: the only keys this package accepts there.
 // Keep in sync with the toml tags of rawWebhooks and rawSubscription.
 var (
-	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "subscriptions"}
+	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "subscriptions"}
 	subscriptionKeys = []string{
 		"id", "url", "url_env", "secret_env", "previous_secret_env", "active", "dry_run",
 		"allow_insecure_http", "include_events", "include_stages", "include_status",
 		"max_attempts", "initial_backoff_ms", "backoff_factor", "jitter_ms", "per_request_timeout_ms",
+		"max_age_hours",
 	}
 
 	// keyTypes describes the TOML type expected for each key, by leaf name.
@@ -23,6 +24,8 @@ var (
 		"subscriptions":          "an array of tables",
 		"enabled":                "a boolean",
 		"dry_run":                "a boolean",
+		"kick":                   "a boolean",
+		"max_age_hours":          "an integer",
 		"active":                 "a boolean",
 		"allow_insecure_http":    "a boolean",
 		"max_concurrency":        "an integer",

@@ -90,6 +90,9 @@ func (v *validator) build(w *rawWebhooks) *Config {
 	if w.DryRun != nil {
 		wh.DryRun = *w.DryRun
 	}
+	if w.Kick != nil {
+		wh.Kick = *w.Kick
+	}
 	if w.MaxConcurrency != nil {
 		wh.MaxConcurrency = *w.MaxConcurrency
 		if wh.MaxConcurrency < 1 {
@@ -155,6 +158,7 @@ func (v *validator) subscription(key string, r *rawSubscription) Subscription {
 		BackoffFactor:       DefaultBackoffFactor,
 		JitterMS:            DefaultJitterMS,
 		PerRequestTimeoutMS: DefaultPerRequestTimeoutMS,
+		MaxAgeHours:         DefaultMaxAgeHours,
 	}
 	// Every message about a subscription with a usable id ends with it, so
 	// that a long file reads well.
@@ -237,6 +241,7 @@ func (v *validator) subscription(key string, r *rawSubscription) Subscription {
 	intAtLeast(".initial_backoff_ms", r.InitialBackoffMS, &s.InitialBackoffMS, 1)
 	intAtLeast(".jitter_ms", r.JitterMS, &s.JitterMS, 0)
 	intAtLeast(".per_request_timeout_ms", r.PerRequestTimeoutMS, &s.PerRequestTimeoutMS, 1)
+	intAtLeast(".max_age_hours", r.MaxAgeHours, &s.MaxAgeHours, 1)
 	if r.BackoffFactor != nil {
 		s.BackoffFactor = *r.BackoffFactor
 		if f := s.BackoffFactor; !(f >= 1) || math.IsInf(f, 0) {

@@ -224,3 +224,12 @@ func randSuffix() string {
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
+
+// TmpPath is the folder for half-written files and process logs.
+func (d *Dir) TmpPath() string { return filepath.Join(d.Root, tmpDir) }
+
+// RunLockPath is the flock file that one delivery run at a time holds.
+func (d *Dir) RunLockPath() string { return filepath.Join(d.Root, ".deliver.lock") }
+
+// SyncState fsyncs a state folder, making renames into and out of it durable.
+func (d *Dir) SyncState(s State) error { return syncDir(d.StatePath(s)) }

@@ -17,6 +17,7 @@ import (
 
 const config = `[spec_ops.webhooks]
 enabled = true
+kick = false
 spool_dir = "hooks/{spec_id}"
 `
 

@@ -1,0 +1,189 @@
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spec-kit/outbox/deliver/send"
+	"github.com/spec-kit/outbox/deliver/signature"
+	"github.com/spec-kit/outbox/ledger"
+	"github.com/spec-kit/outbox/outbox/config"
+	"github.com/spec-kit/outbox/outbox/spool"
+)
+
+type outcome int
+
+const (
+	outDelivered outcome = iota
+	outRetry
+	outDead
+	outDryRun
+)
+
+// EnvDryRun makes every run a dry run when set to 1/true/yes/on.
+const EnvDryRun = "SPECKIT_WEBHOOKS_DRY_RUN"
+
+// DryRunDir is the folder, beside spool/, where dry runs record requests.
+const DryRunDir = "dry-run"
+
+// deliverOne makes one attempt at n and commits its outcome.
+func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c *committer) (outcome, error) {
+	from := dir.Path(spool.Pending, n)
+	base := ledger.Entry{Spec: dir.Spec, Delivery: n.ID, Subscription: n.Subscription}
+	dead := func(reason string) (outcome, error) {
+		e := base
+		e.Action, e.Reason = ledger.ActionDead, reason
+		return outDead, r.move(c, from, dir.Path(spool.Dead, n), e)
+	}
+	d, err := dir.Read(spool.Pending, n)
+	if errors.Is(err, fs.ErrNotExist) {
+		return outRetry, nil // moved away under us (by hand): nothing to do
+	}
+	if err != nil {
+		return dead("unreadable delivery file: " + strings.ReplaceAll(err.Error(), dir.Root+string(filepath.Separator), ""))
+	}
+	base.EventID, base.Event = d.EventID, d.Event
+	sub, ok := r.Config.Subscription(n.Subscription)
+	if !ok {
+		return dead(fmt.Sprintf("subscription %q is no longer in the configuration", n.Subscription))
+	}
+	now := r.now()
+	if r.dryRun(sub) {
+		if err := r.recordDryRun(dir, d, sub, now); err != nil {
+			return outRetry, err
+		}
+		e := base
+		e.Action, e.Attempt = ledger.ActionDryRun, n.Attempt
+		return outDryRun, r.move(c, from, dir.Path(spool.Sent, n), e)
+	}
+
+	res := r.attempt(ctx, sub, d, now)
+	policy := send.Policy{
+		MaxAttempts:    sub.MaxAttempts,
+		InitialBackoff: time.Duration(sub.InitialBackoffMS) * time.Millisecond,
+		Factor:         sub.BackoffFactor,
+		Jitter:         time.Duration(sub.JitterMS) * time.Millisecond,
+		MaxAge:         time.Duration(sub.MaxAgeHours) * time.Hour,
+	}
+	after := r.now()
+	class, due, reason := policy.Next(n.Attempt, d.CreatedAt, after, res)
+	att := base
+	att.Action, att.Attempt, att.Status = ledger.ActionAttempt, n.Attempt, res.Status
+	att.DurationMS, att.Host, att.Error, att.Response = res.Duration.Milliseconds(), res.Host, res.Error, res.Response
+	att.Time = now
+	switch class {
+	case send.Delivered:
+		e := base
+		e.Action, e.Attempt = ledger.ActionDelivered, n.Attempt
+		return outDelivered, r.move(c, from, dir.Path(spool.Sent, n), att, e)
+	case send.Retry:
+		next := spool.Name{Due: due, Attempt: n.Attempt + 1, ID: n.ID, Subscription: n.Subscription}
+		e := base
+		e.Action, e.Attempt, e.NextDue = ledger.ActionRetryScheduled, next.Attempt, due
+		return outRetry, r.move(c, from, dir.Path(spool.Pending, next), att, e)
+	default:
+		e := base
+		e.Action, e.Attempt, e.Reason = ledger.ActionDead, n.Attempt, firstNonEmpty(reason, res.Error)
+		return outDead, r.move(c, from, dir.Path(spool.Dead, n), att, e)
+	}
+}
+
+// attempt resolves the URL and secrets now (a rotated secret is used by the
+// next attempt) and sends.
+func (r *Runner) attempt(ctx context.Context, sub *config.Subscription, d *spool.Delivery, now time.Time) send.Result {
+	target, err := sub.ResolveURL(r.getenv)
+	if err != nil {
+		return send.Result{Class: send.Retry, Error: err.Error()}
+	}
+	var secrets []string
+	if s := r.getenv(sub.SecretEnv); s != "" {
+		secrets = append(secrets, s)
+		if sub.PreviousSecretEnv != "" {
+			if p := r.getenv(sub.PreviousSecretEnv); p != "" {
+				secrets = append(secrets, p)
+			}
+		}
+	}
+	return r.Sender.Send(ctx, send.Request{
+		URL: target, ID: d.ID, Event: d.Event, Body: d.Body, Secrets: secrets, SecretEnv: sub.SecretEnv,
+		Timeout:   time.Duration(sub.PerRequestTimeoutMS) * time.Millisecond,
+		AllowHTTP: sub.AllowInsecureHTTP,
+	}, now)
+}
+
+func (r *Runner) move(c *committer, from, to string, lines ...ledger.Entry) error {
+	return c.commit(&change{lines: lines, from: from, to: to})
+}
+
+// deadBadName moves a file whose name is not a delivery name to dead/.
+func (r *Runner) deadBadName(c *committer, dir *spool.Dir, name string) error {
+	e := ledger.Entry{Action: ledger.ActionDead, Spec: dir.Spec,
+		Reason: fmt.Sprintf("not a delivery file name: %q", name)}
+	return r.move(c, filepath.Join(dir.StatePath(spool.Pending), name), filepath.Join(dir.StatePath(spool.Dead), name), e)
+}
+
+func (r *Runner) dryRun(sub *config.Subscription) bool {
+	if r.DryRun || r.Config.Webhooks.DryRun || sub.DryRun {
+		return true
+	}
+	switch strings.ToLower(strings.TrimSpace(r.getenv(EnvDryRun))) {
+	case "1", "true", "yes", "on":
+		return true
+	}
+	return false
+}
+
+// recordDryRun writes the request a real run would send, minus its
+// signatures, to dry-run/<delivery-id>.http. Only the URL's host is kept:
+// paths and queries can hold tokens.
+func (r *Runner) recordDryRun(dir *spool.Dir, d *spool.Delivery, sub *config.Subscription, now time.Time) error {
+	host := "(url_env " + sub.URLEnv + ")"
+	if u, err := sub.ResolveURL(r.getenv); err == nil {
+		host = hostOf(u)
+	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("User-Agent", r.UserAgent)
+	h.Set(signature.HeaderSpecKitEvent, d.Event)
+	h.Set(signature.HeaderSpecKitID, d.ID)
+	h.Set(signature.HeaderSpecKitTimestamp, strconv.FormatInt(now.Unix(), 10))
+	h.Set(signature.HeaderWebhookID, d.ID)
+	h.Set(signature.HeaderWebhookTimestamp, strconv.FormatInt(now.Unix(), 10))
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "POST /… HTTP/1.1\r\nHost: %s\r\n", host)
+	if err := h.Write(&b); err != nil {
+		return err
+	}
+	fmt.Fprintf(&b, "Content-Length: %d\r\n\r\n", len(d.Body))
+	b.Write(d.Body)
+	b.WriteString("\n")
+	out := filepath.Join(dir.Root, DryRunDir)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	return spool.WriteFileAtomic(dir.TmpPath(), filepath.Join(out, d.ID+".http"), b.Bytes())
+}
+
+func hostOf(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Host
+	}
+	return "(unparsable url)"
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,326 @@
+package deliver
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+	"github.com/spec-kit/outbox/deliver/send"
+	"github.com/spec-kit/outbox/outbox/config"
+	"github.com/spec-kit/outbox/outbox/spool"
+)
+
+// Sender performs one delivery attempt. *send.Client is the real one.
+type Sender interface {
+	Send(ctx context.Context, r send.Request, now time.Time) send.Result
+}
+
+// Runner delivers what is due in the spools of one repository.
+type Runner struct {
+	Config         *config.Config
+	RepoRoot       string
+	Sender         Sender
+	Getenv         func(string) string // os.Getenv by default; secrets are read at send time
+	Now            func() time.Time    // time.Now by default
+	DryRun         bool                // record requests instead of sending them
+	MaxConcurrency int                 // 0: max_concurrency from the config
+	Linger         time.Duration       // keep going while a retry is due within this window
+	Poll           time.Duration       // while lingering, look for new files this often (default 200ms)
+	UserAgent      string
+}
+
+// Summary counts what a run did.
+type Summary struct {
+	Delivered int      `json:"delivered"`
+	Retrying  int      `json:"retrying"` // attempts that failed and were rescheduled
+	Dead      int      `json:"dead"`
+	DryRun    int      `json:"dry_run"`
+	Pending   int      `json:"pending"` // left in spool/ when the run ended
+	Busy      []string `json:"busy"`    // SPECs another run was working on
+	Specs     []string `json:"specs"`   // SPECs looked at
+}
+
+func (s *Summary) add(o Summary) {
+	s.Delivered += o.Delivered
+	s.Retrying += o.Retrying
+	s.Dead += o.Dead
+	s.DryRun += o.DryRun
+	s.Pending += o.Pending
+}
+
+func (r *Runner) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Runner) getenv(k string) string {
+	if r.Getenv != nil {
+		return r.Getenv(k)
+	}
+	return os.Getenv(k)
+}
+
+// SpoolDir returns the webhooks directory of spec.
+func (r *Runner) SpoolDir(spec string) (*spool.Dir, error) {
+	p := r.Config.Webhooks.SpoolDirFor(spec)
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(r.RepoRoot, filepath.FromSlash(p))
+	}
+	return spool.Open(p, spec)
+}
+
+// Specs lists the SPECs that have a webhooks directory, by matching
+// spool_dir with {spec_id} as a wildcard.
+func (r *Runner) Specs() ([]string, error) {
+	pattern := r.Config.Webhooks.SpoolDir
+	if !filepath.IsAbs(pattern) {
+		pattern = filepath.Join(r.RepoRoot, filepath.FromSlash(pattern))
+	}
+	prefix, suffix, _ := strings.Cut(pattern, config.SpecIDPlaceholder)
+	matches, err := filepath.Glob(prefix + "*" + strings.ReplaceAll(suffix, config.SpecIDPlaceholder, "*"))
+	if err != nil {
+		return nil, err
+	}
+	var specs []string
+	for _, m := range matches {
+		id := strings.TrimSuffix(strings.TrimPrefix(m, prefix), suffix)
+		if spool.ValidSpecID(id) {
+			if st, err := os.Stat(m); err == nil && st.IsDir() {
+				specs = append(specs, id)
+			}
+		}
+	}
+	sort.Strings(specs)
+	return specs, nil
+}
+
+// Run delivers what is due for each SPEC, in parallel, and returns when
+// nothing is due any more (or only retries later than the linger window).
+func (r *Runner) Run(ctx context.Context, specs []string) (Summary, error) {
+	n := r.MaxConcurrency
+	if n <= 0 {
+		n = r.Config.Webhooks.MaxConcurrency
+	}
+	sem := make(chan struct{}, max(n, 1))
+	var (
+		mu    sync.Mutex
+		total = Summary{Specs: specs, Busy: []string{}}
+		errs  []error
+		wg    sync.WaitGroup
+	)
+	for _, spec := range specs {
+		dir, err := r.SpoolDir(spec)
+		if err != nil {
+			return total, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, busy, err := r.runSpec(ctx, dir, sem)
+			mu.Lock()
+			defer mu.Unlock()
+			total.add(s)
+			if busy {
+				total.Busy = append(total.Busy, spec)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", spec, err))
+			}
+		}()
+	}
+	wg.Wait()
+	sort.Strings(total.Busy)
+	if len(errs) > 0 {
+		return total, errs[0]
+	}
+	return total, nil
+}
+
+// runSpec works one SPEC while it holds its run lock, then looks again after
+// releasing it: an event enqueued while this run held the lock (its own
+// kick found the lock taken) is picked up here. busy reports that another
+// run held the lock from the start.
+func (r *Runner) runSpec(ctx context.Context, dir *spool.Dir, sem chan struct{}) (sum Summary, busy bool, err error) {
+	if _, err := os.Stat(dir.StatePath(spool.Pending)); err != nil {
+		return sum, false, nil // nothing was ever enqueued for this SPEC
+	}
+	lock := flock.New(dir.RunLockPath())
+	for first := true; ; first = false {
+		ok, err := lock.TryLock()
+		if err != nil {
+			return sum, false, fmt.Errorf("lock %s: %w", dir.RunLockPath(), err)
+		}
+		if !ok {
+			return sum, first, nil // the holder will look again after us
+		}
+		s, err := r.drain(ctx, dir, sem)
+		sum.add(s)
+		sum.Pending = s.Pending
+		lock.Unlock()
+		if err != nil || ctx.Err() != nil {
+			return sum, false, err
+		}
+		sc, err := scanSpool(dir)
+		if err != nil {
+			return sum, false, err
+		}
+		if !r.workDue(sc) {
+			sum.Pending = sc.pending
+			return sum, false, nil
+		}
+	}
+}
+
+// workDue reports whether a scan holds something to do now.
+func (r *Runner) workDue(sc *scan) bool {
+	if len(sc.bad) > 0 {
+		return true
+	}
+	now := r.now()
+	for _, q := range sc.queues {
+		if len(q.items) > 0 && !q.items[0].Due.After(now) && r.sendable(q.sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// sendable reports whether deliveries to sub are worked at all: an unknown
+// subscription's are (they are dead-lettered), an inactive one's wait.
+func (r *Runner) sendable(sub string) bool {
+	s, ok := r.Config.Subscription(sub)
+	return !ok || s.IsActive()
+}
+
+// drain delivers until nothing is due, lingering while a retry is due
+// within the linger window.
+func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}) (Summary, error) {
+	var sum Summary
+	c := newCommitter(dir.LedgerPath())
+	defer c.close()
+	deadline := r.now().Add(r.Linger)
+	for ctx.Err() == nil {
+		sc, err := scanSpool(dir)
+		if err != nil {
+			return sum, err
+		}
+		sum.Pending = sc.pending
+		for _, name := range sc.bad {
+			if err := r.deadBadName(c, dir, name); err != nil {
+				return sum, err
+			}
+			sum.Dead++
+		}
+		progress, s, err := r.pass(ctx, dir, sc, c, sem)
+		sum.add(s)
+		if err != nil {
+			return sum, err
+		}
+		if progress || len(sc.bad) > 0 {
+			continue
+		}
+		next, ok := r.nextSendable(sc)
+		now := r.now()
+		if !ok || next.After(deadline) || !now.Before(deadline) {
+			return sum, nil
+		}
+		poll := r.Poll
+		if poll <= 0 {
+			poll = 200 * time.Millisecond
+		}
+		wait := min(max(next.Sub(now), time.Millisecond), poll)
+		select {
+		case <-ctx.Done():
+		case <-time.After(wait):
+		}
+	}
+	return sum, nil
+}
+
+func (r *Runner) nextSendable(sc *scan) (time.Time, bool) {
+	var due time.Time
+	ok := false
+	for _, q := range sc.queues {
+		if len(q.items) == 0 || !r.sendable(q.sub) {
+			continue
+		}
+		if d := q.items[0].Due; !ok || d.Before(due) {
+			due, ok = d, true
+		}
+	}
+	return due, ok
+}
+
+// pass works every subscription queue of a scan, in parallel up to the
+// semaphore. progress reports whether any delivery changed state.
+func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committer, sem chan struct{}) (progress bool, sum Summary, err error) {
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		errs []error
+	)
+	for _, q := range sc.queues {
+		if !r.sendable(q.sub) || len(q.items) == 0 || q.items[0].Due.After(r.now()) {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			defer func() { <-sem }()
+			s, moved, err := r.work(ctx, dir, q, c)
+			mu.Lock()
+			defer mu.Unlock()
+			sum.add(s)
+			progress = progress || moved
+			if err != nil {
+				errs = append(errs, err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return progress, sum, errs[0]
+	}
+	return progress, sum, nil
+}
+
+// work sends one subscription's due deliveries in FIFO order. It stops at
+// the first one that is not due, or that failed and was rescheduled: a
+// later delivery never overtakes an earlier one.
+func (r *Runner) work(ctx context.Context, dir *spool.Dir, q *queue, c *committer) (sum Summary, moved bool, err error) {
+	for _, n := range q.items {
+		if ctx.Err() != nil || n.Due.After(r.now()) {
+			return sum, moved, nil
+		}
+		outcome, err := r.deliverOne(ctx, dir, n, c)
+		if err != nil {
+			return sum, moved, err
+		}
+		moved = true
+		switch outcome {
+		case outDelivered:
+			sum.Delivered++
+		case outDryRun:
+			sum.DryRun++
+		case outDead:
+			sum.Dead++
+		case outRetry:
+			sum.Retrying++
+			return sum, moved, nil
+		}
+	}
+	return sum, moved, nil
+}
