@@ -39,7 +39,9 @@ const DryRunDir = "dry-run"
 // deliverOne makes one attempt at n and commits its outcome.
 func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c *committer) (outcome, error) {
 	from := dir.Path(spool.Pending, n)
-	base := ledger.Entry{Spec: dir.Spec, Delivery: n.ID, Subscription: n.Subscription}
+	// Lines after "enqueued" carry only what identifies the delivery: the
+	// ledger is per SPEC, and the enqueued line has the event.
+	base := ledger.Entry{Delivery: n.ID, Subscription: n.Subscription}
 	dead := func(reason string) (outcome, error) {
 		e := base
 		e.Action, e.Reason = ledger.ActionDead, reason
@@ -52,7 +54,6 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 	if err != nil {
 		return dead("unreadable delivery file: " + strings.ReplaceAll(err.Error(), dir.Root+string(filepath.Separator), ""))
 	}
-	base.EventID, base.Event = d.EventID, d.Event
 	sub, ok := r.Config.Subscription(n.Subscription)
 	if !ok {
 		return dead(fmt.Sprintf("subscription %q is no longer in the configuration", n.Subscription))
@@ -127,8 +128,7 @@ func (r *Runner) move(c *committer, from, to string, lines ...ledger.Entry) erro
 
 // deadBadName moves a file whose name is not a delivery name to dead/.
 func (r *Runner) deadBadName(c *committer, dir *spool.Dir, name string) error {
-	e := ledger.Entry{Action: ledger.ActionDead, Spec: dir.Spec,
-		Reason: fmt.Sprintf("not a delivery file name: %q", name)}
+	e := ledger.Entry{Action: ledger.ActionDead, Reason: fmt.Sprintf("not a delivery file name: %q", name)}
 	return r.move(c, filepath.Join(dir.StatePath(spool.Pending), name), filepath.Join(dir.StatePath(spool.Dead), name), e)
 }
 

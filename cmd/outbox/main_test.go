@@ -2,7 +2,12 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"net"
+	"time"
+
 	"fmt"
+	"github.com/gofrs/flock"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -39,6 +44,9 @@ func TestScripts(t *testing.T) {
 			"fixture":  cmdFixture,
 			"spooled":  cmdSpooled,
 			"payloads": cmdPayloads,
+			"freeport": cmdFreePort,
+			"waitlock": cmdWaitLock,
+			"waitport": cmdWaitPort,
 		},
 	})
 }
@@ -104,4 +112,53 @@ func cmdPayloads(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("%s: no delivery files", args[0])
 	}
 	ts.Stdout().Write(out.Bytes())
+}
+
+// freeport VAR: set VAR to a free loopback TCP port.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// waitlock FILE: wait (up to a minute) until the flock on FILE can be
+// taken, i.e. a background deliver run holding it has finished its work.
+func cmdWaitLock(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitlock FILE")
+	}
+	l := flock.New(ts.MkAbs(args[0]))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ok, err := l.TryLockContext(ctx, 10*time.Millisecond)
+	ts.Check(err)
+	if !ok {
+		ts.Fatalf("%s stayed locked", args[0])
+	}
+	ts.Check(l.Unlock())
+}
+
+// waitport PORT: wait (up to ten seconds) until a background listener
+// accepts connections on 127.0.0.1:PORT.
+func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 1 {
+		ts.Fatalf("usage: waitport PORT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listens on port %s: %v", args[0], err)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a port that is not ours to signal
+	}
 }

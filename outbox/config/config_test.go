@@ -313,3 +313,20 @@ func TestIsActive(t *testing.T) {
 		}
 	}
 }
+
+func TestKickAndMaxAge(t *testing.T) {
+	c, err := Parse("c.toml", []byte("[spec_ops.webhooks]\n[[spec_ops.webhooks.subscriptions]]\nid = \"a\"\nurl = \"https://x.example/h\"\nsecret_env = \"S\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Webhooks.Kick || c.Webhooks.Subscriptions[0].MaxAgeHours != DefaultMaxAgeHours || !Default().Webhooks.Kick {
+		t.Fatalf("defaults: kick %v, max_age_hours %d", c.Webhooks.Kick, c.Webhooks.Subscriptions[0].MaxAgeHours)
+	}
+	c, err = Parse("c.toml", []byte("[spec_ops.webhooks]\nkick = false\n[[spec_ops.webhooks.subscriptions]]\nid = \"a\"\nurl = \"https://x.example/h\"\nsecret_env = \"S\"\nmax_age_hours = 2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Webhooks.Kick || c.Webhooks.Subscriptions[0].MaxAgeHours != 2 {
+		t.Fatalf("set: kick %v, max_age_hours %d", c.Webhooks.Kick, c.Webhooks.Subscriptions[0].MaxAgeHours)
+	}
+}
