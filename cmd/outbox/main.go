@@ -87,8 +87,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 const description = `Git-native, file-only webhook outbox for Spec-Kit pipelines.
 
 'outbox emit' turns a pipeline event into one immutable spool file per matching
-subscription in the SPEC's webhooks/ directory, with no network. The ledger of
-every action is committed with the evidence.
+subscription in the SPEC's webhooks/ directory, with no network, and starts a
+detached 'outbox deliver', which signs and POSTs what is due and moves each
+file to sent/ or dead/, or reschedules it. No daemon, no database: the ledger
+of every action is committed with the evidence.
 
 Exit codes: 0 ok, 1 problems found, 2 usage error, 3 configuration error,
 4 runtime error.`
