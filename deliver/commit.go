@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/spec-kit/outbox/ledger"
 )
@@ -28,16 +29,39 @@ type committer struct {
 }
 
 func newCommitter(ledgerPath string) *committer {
-	c := &committer{ledgerPath: ledgerPath, ch: make(chan *change, 64), stopped: make(chan struct{})}
+	c := &committer{ledgerPath: ledgerPath, ch: make(chan *change, 1024), stopped: make(chan struct{})}
 	go c.loop()
 	return c
 }
 
-// commit queues ch and waits until it is durable.
-func (c *committer) commit(ch *change) error {
+// submit queues ch and returns the channel that reports when it is
+// durable. It blocks only while the queue is full.
+func (c *committer) submit(ch *change) <-chan error {
 	ch.done = make(chan error, 1)
 	c.ch <- ch
-	return <-ch.done
+	return ch.done
+}
+
+// inflight collects the changes one worker has submitted and not yet seen
+// committed: a worker sends its next delivery while the previous one's
+// state change is being written, and waits for all of them before it
+// returns. Decisions never depend on an uncommitted change: the outcome of
+// an attempt is known when it is submitted.
+type inflight []<-chan error
+
+func (f *inflight) add(done <-chan error) { *f = append(*f, done) }
+
+// wait returns the first error of the submitted changes, after all of them
+// are done.
+func (f *inflight) wait() error {
+	var first error
+	for _, done := range *f {
+		if err := <-done; err != nil && first == nil {
+			first = err
+		}
+	}
+	*f = nil
+	return first
 }
 
 // close stops the committer after the queued changes are written.
@@ -47,11 +71,26 @@ func (c *committer) close() {
 }
 
 func (c *committer) loop() {
-	defer close(c.stopped)
+	// Two stages: while one batch's renames and folder fsyncs run, the next
+	// batch's ledger lines are written. A delivery's own order (ledger,
+	// rename, fsync) is kept; batches hold different files.
+	moves := make(chan []*change, 1)
+	movesDone := make(chan struct{})
+	go func() {
+		defer close(movesDone)
+		for batch := range moves {
+			c.rename(batch)
+		}
+	}()
+	defer func() {
+		close(moves)
+		<-movesDone
+		close(c.stopped)
+	}()
 	for first := range c.ch {
 		batch := []*change{first}
 	more:
-		for len(batch) < 256 {
+		for len(batch) < 1024 {
 			select {
 			case ch, ok := <-c.ch:
 				if !ok {
@@ -62,11 +101,15 @@ func (c *committer) loop() {
 				break more
 			}
 		}
-		c.flush(batch)
+		if c.append(batch) {
+			moves <- batch
+		}
 	}
 }
 
-func (c *committer) flush(batch []*change) {
+// append writes the batch's ledger lines; on failure it releases the
+// batch's waiters with the error and renames nothing.
+func (c *committer) append(batch []*change) bool {
 	var lines []ledger.Entry
 	for _, ch := range batch {
 		lines = append(lines, ch.lines...)
@@ -76,8 +119,14 @@ func (c *committer) flush(batch []*change) {
 		for _, ch := range batch {
 			ch.done <- err // nothing renamed: the files stay where they were
 		}
-		return
+		return false
 	}
+	return true
+}
+
+// rename moves the batch's files, fsyncs the folders touched and releases
+// the waiters.
+func (c *committer) rename(batch []*change) {
 	errs := make([]error, len(batch))
 	dirs := map[string]bool{}
 	for i, ch := range batch {
@@ -91,10 +140,25 @@ func (c *committer) flush(batch []*change) {
 		dirs[filepath.Dir(ch.from)] = true
 		dirs[filepath.Dir(ch.to)] = true
 	}
-	var syncErr error
+	// The folders are fsynced concurrently: the filesystem commits them
+	// together.
+	var (
+		syncErr error
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+	)
 	for d := range dirs {
-		syncErr = errors.Join(syncErr, syncDir(d))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := syncDir(d); err != nil {
+				mu.Lock()
+				syncErr = errors.Join(syncErr, err)
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	for i, ch := range batch {
 		ch.done <- errors.Join(errs[i], syncErr)
 	}

@@ -37,7 +37,7 @@ const EnvDryRun = "SPECKIT_WEBHOOKS_DRY_RUN"
 const DryRunDir = "dry-run"
 
 // deliverOne makes one attempt at n and commits its outcome.
-func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c *committer) (outcome, error) {
+func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c *committer, fl *inflight) (outcome, error) {
 	from := dir.Path(spool.Pending, n)
 	// Lines after "enqueued" carry only what identifies the delivery: the
 	// ledger is per SPEC, and the enqueued line has the event.
@@ -45,7 +45,8 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 	dead := func(reason string) (outcome, error) {
 		e := base
 		e.Action, e.Reason = ledger.ActionDead, reason
-		return outDead, r.move(c, from, dir.Path(spool.Dead, n), e)
+		r.move(c, fl, from, dir.Path(spool.Dead, n), e)
+		return outDead, nil
 	}
 	d, err := dir.Read(spool.Pending, n)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -65,7 +66,8 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 		}
 		e := base
 		e.Action, e.Attempt = ledger.ActionDryRun, n.Attempt
-		return outDryRun, r.move(c, from, dir.Path(spool.Sent, n), e)
+		r.move(c, fl, from, dir.Path(spool.Sent, n), e)
+		return outDryRun, nil
 	}
 
 	res := r.attempt(ctx, sub, d, now)
@@ -86,16 +88,19 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 	case send.Delivered:
 		e := base
 		e.Action, e.Attempt = ledger.ActionDelivered, n.Attempt
-		return outDelivered, r.move(c, from, dir.Path(spool.Sent, n), att, e)
+		r.move(c, fl, from, dir.Path(spool.Sent, n), att, e)
+		return outDelivered, nil
 	case send.Retry:
 		next := spool.Name{Due: due, Attempt: n.Attempt + 1, ID: n.ID, Subscription: n.Subscription}
 		e := base
 		e.Action, e.Attempt, e.NextDue = ledger.ActionRetryScheduled, next.Attempt, due
-		return outRetry, r.move(c, from, dir.Path(spool.Pending, next), att, e)
+		r.move(c, fl, from, dir.Path(spool.Pending, next), att, e)
+		return outRetry, nil
 	default:
 		e := base
 		e.Action, e.Attempt, e.Reason = ledger.ActionDead, n.Attempt, firstNonEmpty(reason, res.Error)
-		return outDead, r.move(c, from, dir.Path(spool.Dead, n), att, e)
+		r.move(c, fl, from, dir.Path(spool.Dead, n), att, e)
+		return outDead, nil
 	}
 }
 
@@ -122,14 +127,18 @@ func (r *Runner) attempt(ctx context.Context, sub *config.Subscription, d *spool
 	}, now)
 }
 
-func (r *Runner) move(c *committer, from, to string, lines ...ledger.Entry) error {
-	return c.commit(&change{lines: lines, from: from, to: to})
+// move submits the ledger lines and the rename of one delivery; fl learns
+// when they are durable.
+func (r *Runner) move(c *committer, fl *inflight, from, to string, lines ...ledger.Entry) {
+	fl.add(c.submit(&change{lines: lines, from: from, to: to}))
 }
 
 // deadBadName moves a file whose name is not a delivery name to dead/.
 func (r *Runner) deadBadName(c *committer, dir *spool.Dir, name string) error {
 	e := ledger.Entry{Action: ledger.ActionDead, Reason: fmt.Sprintf("not a delivery file name: %q", name)}
-	return r.move(c, filepath.Join(dir.StatePath(spool.Pending), name), filepath.Join(dir.StatePath(spool.Dead), name), e)
+	var fl inflight
+	r.move(c, &fl, filepath.Join(dir.StatePath(spool.Pending), name), filepath.Join(dir.StatePath(spool.Dead), name), e)
+	return fl.wait()
 }
 
 func (r *Runner) dryRun(sub *config.Subscription) bool {

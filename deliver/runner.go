@@ -301,11 +301,17 @@ func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committe
 // the first one that is not due, or that failed and was rescheduled: a
 // later delivery never overtakes an earlier one.
 func (r *Runner) work(ctx context.Context, dir *spool.Dir, q *queue, c *committer) (sum Summary, moved bool, err error) {
+	var fl inflight
+	defer func() {
+		if werr := fl.wait(); err == nil {
+			err = werr
+		}
+	}()
 	for _, n := range q.items {
 		if ctx.Err() != nil || n.Due.After(r.now()) {
 			return sum, moved, nil
 		}
-		outcome, err := r.deliverOne(ctx, dir, n, c)
+		outcome, err := r.deliverOne(ctx, dir, n, c, &fl)
 		if err != nil {
 			return sum, moved, err
 		}

@@ -137,11 +137,13 @@ func literalSafe(body []byte) bool {
 // Decode parses a delivery file and checks its body against its checksum.
 // name is used in error messages only.
 func Decode(name string, data []byte) (*Delivery, error) {
-	var f file
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrBadFile, name, err)
+	f, ok := decodeFast(data)
+	if !ok {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&f); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrBadFile, name, err)
+		}
 	}
 	if f.Version != FormatVersion {
 		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrBadFile, name, f.Version, FormatVersion)

@@ -1,6 +1,7 @@
 package spool
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spec-kit/outbox/internal/uuidv7"
+	"go.yaml.in/yaml/v3"
 )
 
 var t0 = time.Date(2026, 12, 4, 15, 42, 45, 123_000_000, time.UTC)
@@ -207,5 +209,51 @@ func TestListReportsStrayFiles(t *testing.T) {
 func TestOpenRejectsUnsafeSpec(t *testing.T) {
 	if _, err := Open(t.TempDir(), "../../x"); !errors.Is(err, ErrBadSpecID) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestFastDecodeAgreesWithYAML: whenever the fast reader accepts a file,
+// it reads exactly what the YAML decoder reads; and it accepts what emit
+// writes.
+func TestFastDecodeAgreesWithYAML(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	pieces := []string{"a", "Z", "0", "-", "_", ".", "/", ":", " ", "#", "\"", "'", "\\", "é", "null", "true", "- ", ": ", "{", "[", "*", "&", "!", "%", "@", "`", "\t"}
+	randStr := func() string {
+		var sb strings.Builder
+		for j := rng.IntN(12); j > 0; j-- {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		return sb.String()
+	}
+	fast := 0
+	for i := 0; i < 3000; i++ {
+		d := &Delivery{ID: uuidv7.New(t0), EventID: uuidv7.New(t0), Event: "spec-auto.stage.completed",
+			Spec: "SPEC-1", Subscription: "ops", IdempotencyKey: randStr(), CreatedAt: t0,
+			Body: []byte("{\n  \"k\": \"" + strings.ReplaceAll(randStr(), `"`, "") + "\"\n}")}
+		if i%3 == 0 {
+			d.IdempotencyKey = "SPEC-1/Plan/2026-11-20T10:01:02Z-1234567890"
+			d.EventID = ""
+		}
+		data, err := d.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := decodeFast(data)
+		var y file
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&y); err != nil {
+			t.Fatalf("yaml cannot read what Encode wrote: %v\n%s", err, data)
+		}
+		if !ok {
+			continue
+		}
+		fast++
+		if f != y {
+			t.Fatalf("fast read differs from YAML:\nfast %+v\nyaml %+v\n%s", f, y, data)
+		}
+	}
+	if fast < 1000 {
+		t.Fatalf("the fast reader accepted only %d of 3000 files", fast)
 	}
 }
