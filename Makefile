@@ -26,10 +26,12 @@ fmt-check:
 demo: build
 	OUTBOX=$(CURDIR)/$(BIN) ./scripts/demo.sh
 
-## bench: Go benchmarks, then whole-process emit latency next to a trivial binary.
+## bench: Go benchmarks, whole-process emit latency, delivery throughput,
+## emit-to-receipt latency and deliver's memory over large spools.
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
-	$(GO) run ./internal/cmd/emitbench -outbox $(CURDIR)/$(BIN) -runs 300
+	$(GO) run ./internal/cmd/emitbench -outbox $(CURDIR)/$(BIN) -runs 400
+	$(GO) run ./internal/cmd/deliverbench -outbox $(CURDIR)/$(BIN)
 
 clean:
 	rm -rf bin
