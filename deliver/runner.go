@@ -70,11 +70,7 @@ func (r *Runner) getenv(k string) string {
 
 // SpoolDir returns the webhooks directory of spec.
 func (r *Runner) SpoolDir(spec string) (*spool.Dir, error) {
-	p := r.Config.Webhooks.SpoolDirFor(spec)
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(r.RepoRoot, filepath.FromSlash(p))
-	}
-	return spool.Open(p, spec)
+	return spool.Open(r.Config.Webhooks.SpoolPath(r.RepoRoot, spec), spec)
 }
 
 // Specs lists the SPECs that have a webhooks directory, by matching

@@ -159,11 +159,7 @@ func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, r
 
 // SpoolDir resolves the SPEC's webhooks directory from spool_dir.
 func (e *Emitter) SpoolDir(spec string) (*spool.Dir, error) {
-	p := e.Config.Webhooks.SpoolDirFor(spec)
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(e.RepoRoot, filepath.FromSlash(p))
-	}
-	return spool.Open(p, spec)
+	return spool.Open(e.Config.Webhooks.SpoolPath(e.RepoRoot, spec), spec)
 }
 
 // rel makes p relative to the repository root, with forward slashes.

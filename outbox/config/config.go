@@ -15,6 +15,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -131,6 +132,16 @@ func (w *Webhooks) SpoolDirFor(specID string) string {
 		dir = DefaultSpoolDir
 	}
 	return strings.ReplaceAll(dir, SpecIDPlaceholder, specID)
+}
+
+// SpoolPath is SpoolDirFor made absolute against the repository root (an
+// absolute spool_dir stays as it is), in the platform's path syntax.
+func (w *Webhooks) SpoolPath(repoRoot, specID string) string {
+	p := filepath.FromSlash(w.SpoolDirFor(specID))
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(repoRoot, p)
 }
 
 // IsActive reports whether the subscription receives events (active defaults
