@@ -80,6 +80,9 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 	}
 	after := r.now()
 	class, due, reason := policy.Next(n.Attempt, d.CreatedAt, after, res)
+	if class == send.Retry && r.OneShot {
+		class, reason = send.Dead, "not retried (outbox test): "+res.Error
+	}
 	att := base
 	att.Action, att.Attempt, att.Status = ledger.ActionAttempt, n.Attempt, res.Status
 	att.DurationMS, att.Host, att.Error, att.Response = res.Duration.Milliseconds(), res.Host, res.Error, res.Response

@@ -33,6 +33,32 @@ type Runner struct {
 	Linger         time.Duration       // keep going while a retry is due within this window
 	Poll           time.Duration       // while lingering, look for new files this often (default 200ms)
 	UserAgent      string
+	Only           map[string]bool // when set, only these delivery ids are sent (outbox test); others wait
+	OneShot        bool            // a failed attempt is dead at once instead of retried (outbox test)
+	Progress       func(Summary)   // called after each delivery's outcome, with the run's totals so far
+
+	progressMu sync.Mutex
+	progress   Summary
+}
+
+// report counts one outcome towards Progress.
+func (r *Runner) report(o outcome) {
+	if r.Progress == nil {
+		return
+	}
+	r.progressMu.Lock()
+	defer r.progressMu.Unlock()
+	switch o {
+	case outDelivered:
+		r.progress.Delivered++
+	case outRetry:
+		r.progress.Retrying++
+	case outDead:
+		r.progress.Dead++
+	case outDryRun:
+		r.progress.DryRun++
+	}
+	r.Progress(r.progress)
 }
 
 // Summary counts what a run did.
@@ -175,13 +201,28 @@ func (r *Runner) runSpec(ctx context.Context, dir *spool.Dir, sem chan struct{})
 	}
 }
 
+// restrict drops from q what this run must not send (see Only).
+func (r *Runner) restrict(q *queue) {
+	if r.Only == nil {
+		return
+	}
+	kept := q.items[:0]
+	for _, n := range q.items {
+		if r.Only[n.ID] {
+			kept = append(kept, n)
+		}
+	}
+	q.items = kept
+}
+
 // workDue reports whether a scan holds something to do now.
 func (r *Runner) workDue(sc *scan) bool {
-	if len(sc.bad) > 0 {
+	if len(sc.bad) > 0 && r.Only == nil {
 		return true
 	}
 	now := r.now()
 	for _, q := range sc.queues {
+		r.restrict(q)
 		if len(q.items) > 0 && !q.items[0].Due.After(now) && r.sendable(q.sub) {
 			return true
 		}
@@ -209,6 +250,9 @@ func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}) (
 			return sum, err
 		}
 		sum.Pending = sc.pending
+		if r.Only != nil {
+			sc.bad = nil // a test run touches nothing but its own deliveries
+		}
 		for _, name := range sc.bad {
 			if err := r.deadBadName(c, dir, name); err != nil {
 				return sum, err
@@ -245,6 +289,7 @@ func (r *Runner) nextSendable(sc *scan) (time.Time, bool) {
 	var due time.Time
 	ok := false
 	for _, q := range sc.queues {
+		r.restrict(q)
 		if len(q.items) == 0 || !r.sendable(q.sub) {
 			continue
 		}
@@ -264,6 +309,7 @@ func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committe
 		errs []error
 	)
 	for _, q := range sc.queues {
+		r.restrict(q)
 		if !r.sendable(q.sub) || len(q.items) == 0 || q.items[0].Due.After(r.now()) {
 			continue
 		}
@@ -304,6 +350,9 @@ func (r *Runner) work(ctx context.Context, dir *spool.Dir, q *queue, c *committe
 		}
 	}()
 	for _, n := range q.items {
+		if r.Only != nil && !r.Only[n.ID] {
+			continue
+		}
 		if ctx.Err() != nil || n.Due.After(r.now()) {
 			return sum, moved, nil
 		}
@@ -312,6 +361,7 @@ func (r *Runner) work(ctx context.Context, dir *spool.Dir, q *queue, c *committe
 			return sum, moved, err
 		}
 		moved = true
+		r.report(outcome)
 		switch outcome {
 		case outDelivered:
 			sum.Delivered++

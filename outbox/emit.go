@@ -73,7 +73,7 @@ func (e *Emitter) Emit(req Request) (*Result, error) {
 		return nil, err
 	}
 	res := &Result{Enabled: enabled, Preview: req.Preview, Deliveries: []Enqueued{}}
-	if !enabled && !req.Preview {
+	if !enabled && !req.Preview && len(req.Subscriptions) == 0 {
 		return res, nil
 	}
 	now := e.now().UTC()
@@ -88,9 +88,10 @@ func (e *Emitter) Emit(req Request) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode payload: %w", err)
 	}
-	subs := route.Match(e.Config.Webhooks.Subscriptions, route.Event{
-		Type: b.payload.Event.Type, Stage: b.payload.Event.Stage, Status: b.payload.Event.Status,
-	})
+	subs, err := e.route(req, b.payload)
+	if err != nil {
+		return nil, err
+	}
 	ds := make([]*spool.Delivery, 0, len(subs))
 	for _, s := range subs {
 		ds = append(ds, &spool.Delivery{
@@ -114,6 +115,25 @@ func (e *Emitter) Emit(req Request) (*Result, error) {
 		return nil, err
 	}
 	return res, e.enqueue(dir, ds, now, res)
+}
+
+// route picks the subscriptions: the named ones, or those whose filters
+// let the event through.
+func (e *Emitter) route(req Request, p *event.Payload) ([]*config.Subscription, error) {
+	if len(req.Subscriptions) == 0 {
+		return route.Match(e.Config.Webhooks.Subscriptions, route.Event{
+			Type: p.Event.Type, Stage: p.Event.Stage, Status: p.Event.Status,
+		}), nil
+	}
+	var subs []*config.Subscription
+	for _, id := range req.Subscriptions {
+		s, ok := e.Config.Subscription(id)
+		if !ok {
+			return nil, fmt.Errorf("%w: no subscription %q in %s", ErrUsage, id, firstNonEmpty(e.Config.Path, "the configuration"))
+		}
+		subs = append(subs, s)
+	}
+	return subs, nil
 }
 
 // enqueue writes the deliveries under the SPEC's lock, after checking the

@@ -18,6 +18,7 @@ type Request struct {
 	TaskTitle      string            //
 	Data           map[string]string // free-form key=value pairs, sent under "data"
 	Preview        bool              // build and route, write nothing
+	Subscriptions  []string          // deliver to exactly these, ignoring filters and the enabled flag (outbox test)
 }
 
 var dataKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)

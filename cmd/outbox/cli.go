@@ -12,6 +12,11 @@ type CLI struct {
 
 	Emit    EmitCmd          `cmd:"" help:"Enqueue an event: one spool file per matching subscription, no network."`
 	Deliver DeliverCmd       `cmd:"" help:"Send what is due: sign, POST, then move each file to sent/ or dead/, or reschedule it."`
+	List    ListCmd          `cmd:"" help:"List deliveries: state, event, subscription, attempts, last status, next due time."`
+	Show    ShowCmd          `cmd:"" help:"Show one delivery: its payload and its whole history from the ledger."`
+	Replay  ReplayCmd        `cmd:"" help:"Move dead letters back into the spool (same id, same body) and deliver them."`
+	Test    TestCmd          `cmd:"" help:"Send a signed spec-kit.ping to one subscription now and report the response."`
+	Status  StatusCmd        `cmd:"" help:"Per SPEC and subscription: pending, due, dead, last success, warnings."`
 	Listen  ListenCmd        `cmd:"" help:"Run a local receiver that verifies and prints each delivery (for testing configs)."`
 	Config  ConfigCmd        `cmd:"" help:"Inspect config.toml."`
 	Version kong.VersionFlag `help:"Print the version and exit."`

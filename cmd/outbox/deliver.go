@@ -73,7 +73,10 @@ func (c *DeliverCmd) Run(env *Env) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var done func()
+	r.Progress, done = progress(env.Stderr, "deliver")
 	sum, err := r.Run(ctx, specs)
+	done()
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}

@@ -150,3 +150,6 @@ func printJSON(w interface{ Write([]byte) (int, error) }, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
+
+// jsonRaw embeds already-encoded JSON in --json output.
+func jsonRaw(b []byte) json.RawMessage { return json.RawMessage(b) }
