@@ -10,6 +10,7 @@ import (
 	"github.com/gofrs/flock"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"testing"
 
@@ -47,6 +48,7 @@ func TestScripts(t *testing.T) {
 			"freeport": cmdFreePort,
 			"waitlock": cmdWaitLock,
 			"waitport": cmdWaitPort,
+			"envfrom":  cmdEnvFrom,
 		},
 	})
 }
@@ -161,4 +163,17 @@ func cmdWaitPort(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(5 * time.Millisecond) // polling a port that is not ours to signal
 	}
+}
+
+// envfrom VAR REGEXP: set VAR to the first group of REGEXP's first match in
+// the last command's stdout.
+func cmdEnvFrom(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: envfrom VAR REGEXP")
+	}
+	m := regexp.MustCompile(args[1]).FindStringSubmatch(ts.ReadFile("stdout"))
+	if len(m) < 2 {
+		ts.Fatalf("no match for %s in stdout", args[1])
+	}
+	ts.Setenv(args[0], m[1])
 }
