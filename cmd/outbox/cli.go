@@ -18,6 +18,8 @@ type CLI struct {
 	Test    TestCmd          `cmd:"" help:"Send a signed spec-kit.ping to one subscription now and report the response."`
 	Status  StatusCmd        `cmd:"" help:"Per SPEC and subscription: pending, due, dead, last success, warnings."`
 	Listen  ListenCmd        `cmd:"" help:"Run a local receiver that verifies and prints each delivery (for testing configs)."`
+	Verify  VerifyCmd        `cmd:"" help:"Check the signatures of a captured webhook request (a file or standard input)."`
+	Init    InitCmd          `cmd:"" help:"Prepare the repository: a [spec_ops.webhooks] example, .gitattributes and .gitignore lines. Idempotent."`
 	Config  ConfigCmd        `cmd:"" help:"Inspect config.toml."`
 	Version kong.VersionFlag `help:"Print the version and exit."`
 }
