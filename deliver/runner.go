@@ -13,6 +13,7 @@ import (
 	"github.com/gofrs/flock"
 	"github.com/spec-kit/outbox/deliver/send"
 	"github.com/spec-kit/outbox/outbox/config"
+	"github.com/spec-kit/outbox/outbox/retention"
 	"github.com/spec-kit/outbox/outbox/spool"
 )
 
@@ -184,6 +185,9 @@ func (r *Runner) runSpec(ctx context.Context, dir *spool.Dir, sem chan struct{})
 			return sum, first, nil // the holder will look again after us
 		}
 		s, err := r.drain(ctx, dir, sem)
+		if err == nil {
+			err = r.evict(dir)
+		}
 		sum.add(s)
 		sum.Pending = s.Pending
 		lock.Unlock()
@@ -213,6 +217,13 @@ func (r *Runner) restrict(q *queue) {
 		}
 	}
 	q.items = kept
+}
+
+// evict keeps the SPEC's webhooks/ under max_spool_bytes, at the end of a
+// drain, under the run lock.
+func (r *Runner) evict(dir *spool.Dir) error {
+	_, err := retention.Run(dir, retention.Options{MaxBytes: r.Config.Webhooks.MaxSpoolBytes, Now: r.now()})
+	return err
 }
 
 // workDue reports whether a scan holds something to do now.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spec-kit/outbox/outbox/inspect"
+	"github.com/spec-kit/outbox/outbox/retention"
 )
 
 // StatusCmd is `outbox status`.
@@ -30,7 +31,7 @@ type statusJSON struct {
 type specStatus struct {
 	Spec          string               `json:"spec"`
 	Subscriptions []*inspect.SubStatus `json:"subscriptions"`
-	Evictions     int                  `json:"evictions"`
+	Evictions     retention.Totals     `json:"evictions"` // live ledger and archives
 	Stray         []string             `json:"stray_files"`
 }
 
@@ -40,15 +41,19 @@ func (c *StatusCmd) Run(env *Env) error {
 	if err != nil {
 		return err
 	}
-	specs, _, err := loadSpecs(ws, c.Spec)
+	specs, dirs, err := loadSpecs(ws, c.Spec)
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	out := statusJSON{Specs: []specStatus{}}
 	for _, s := range specs {
+		totals, err := retention.Tally(dirs[s.ID])
+		if err != nil {
+			return withCode(exitRuntime, err)
+		}
 		ss := specStatus{Spec: s.ID, Subscriptions: inspect.Status(s, ws.Config, os.Getenv, now),
-			Evictions: len(s.Evictions), Stray: s.Stray}
+			Evictions: totals, Stray: s.Stray}
 		if ss.Stray == nil {
 			ss.Stray = []string{}
 		}
@@ -69,8 +74,9 @@ func (c *StatusCmd) Run(env *Env) error {
 			fmt.Fprintln(env.Stdout)
 		}
 		fmt.Fprintf(env.Stdout, "%s", ss.Spec)
-		if ss.Evictions > 0 {
-			fmt.Fprintf(env.Stdout, " (%d eviction(s) recorded)", ss.Evictions)
+		if e := ss.Evictions; e.Deliveries() > 0 || e.Rotations > 0 {
+			fmt.Fprintf(env.Stdout, " (evicted to stay under the size cap: %d sent, %d dead, %d pending; %d ledger rotation(s))",
+				e.Sent, e.Dead, e.Pending, e.Rotations)
 		}
 		fmt.Fprintln(env.Stdout)
 		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)

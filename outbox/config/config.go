@@ -29,6 +29,7 @@ const (
 	DefaultJitterMS            = 250
 	DefaultPerRequestTimeoutMS = 5000
 	DefaultMaxAgeHours         = 24
+	DefaultMaxSpoolBytes       = 5_000_000
 )
 
 // EnvWebhooksEnabled overrides [spec_ops.webhooks] enabled when set (see
@@ -51,6 +52,7 @@ type Webhooks struct {
 	SpoolDir       string         `toml:"spool_dir"`       // default DefaultSpoolDir; must contain "{spec_id}"; relative to the repo root unless absolute
 	DryRun         bool           `toml:"dry_run"`         // default false
 	Kick           bool           `toml:"kick"`            // default true: emit starts a detached deliver run
+	MaxSpoolBytes  int64          `toml:"max_spool_bytes"` // default 5 MB: the cap of one SPEC's webhooks/ directory
 	Subscriptions  []Subscription `toml:"subscriptions"`
 }
 
@@ -85,6 +87,7 @@ func Default() *Config {
 		MaxConcurrency: DefaultMaxConcurrency,
 		SpoolDir:       DefaultSpoolDir,
 		Kick:           true,
+		MaxSpoolBytes:  DefaultMaxSpoolBytes,
 	}}
 }
 

@@ -330,3 +330,17 @@ func TestKickAndMaxAge(t *testing.T) {
 		t.Fatalf("set: kick %v, max_age_hours %d", c.Webhooks.Kick, c.Webhooks.Subscriptions[0].MaxAgeHours)
 	}
 }
+
+func TestMaxSpoolBytes(t *testing.T) {
+	if Default().Webhooks.MaxSpoolBytes != 5_000_000 {
+		t.Fatal("default cap is not 5 MB")
+	}
+	_, err := Parse("c.toml", []byte("[spec_ops.webhooks]\nmax_spool_bytes = 1000\n"))
+	if err == nil || !strings.Contains(err.Error(), "c.toml:2: spec_ops.webhooks.max_spool_bytes: must be >= 65536, got 1000") {
+		t.Fatalf("err = %v", err)
+	}
+	c, err := Parse("c.toml", []byte("[spec_ops.webhooks]\nmax_spool_bytes = 1_000_000\n"))
+	if err != nil || c.Webhooks.MaxSpoolBytes != 1_000_000 {
+		t.Fatalf("%v %v", c, err)
+	}
+}

@@ -24,6 +24,7 @@ type rawWebhooks struct {
 	SpoolDir       *string           `toml:"spool_dir"`
 	DryRun         *bool             `toml:"dry_run"`
 	Kick           *bool             `toml:"kick"`
+	MaxSpoolBytes  *int64            `toml:"max_spool_bytes"`
 	Subscriptions  []rawSubscription `toml:"subscriptions"`
 }
 

@@ -9,7 +9,7 @@ import (
 // The schema of [spec_ops.webhooks]: the only keys this package accepts there.
 // Keep in sync with the toml tags of rawWebhooks and rawSubscription.
 var (
-	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "subscriptions"}
+	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "max_spool_bytes", "subscriptions"}
 	subscriptionKeys = []string{
 		"id", "url", "url_env", "secret_env", "previous_secret_env", "active", "dry_run",
 		"allow_insecure_http", "include_events", "include_stages", "include_status",
@@ -25,6 +25,7 @@ var (
 		"enabled":                "a boolean",
 		"dry_run":                "a boolean",
 		"kick":                   "a boolean",
+		"max_spool_bytes":        "an integer",
 		"max_age_hours":          "an integer",
 		"active":                 "a boolean",
 		"allow_insecure_http":    "a boolean",

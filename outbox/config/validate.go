@@ -93,6 +93,12 @@ func (v *validator) build(w *rawWebhooks) *Config {
 	if w.Kick != nil {
 		wh.Kick = *w.Kick
 	}
+	if w.MaxSpoolBytes != nil {
+		wh.MaxSpoolBytes = *w.MaxSpoolBytes
+		if wh.MaxSpoolBytes < 65536 {
+			v.add(ErrInvalid, webhooksKey+".max_spool_bytes", "must be >= 65536, got %d", wh.MaxSpoolBytes)
+		}
+	}
 	if w.MaxConcurrency != nil {
 		wh.MaxConcurrency = *w.MaxConcurrency
 		if wh.MaxConcurrency < 1 {
