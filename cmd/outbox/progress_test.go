@@ -1,0 +1,31 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/spec-kit/outbox/deliver"
+)
+
+// TestNoProgressOffTerminal: scripts and logs get no progress lines.
+func TestNoProgressOffTerminal(t *testing.T) {
+	f, err := os.Create(filepath.Join(t.TempDir(), "log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, w := range []any{&bytes.Buffer{}, f} {
+		w := w.(interface{ Write([]byte) (int, error) })
+		update, done := progress(w, "deliver")
+		if update != nil {
+			t.Fatalf("%T: progress would be drawn", w)
+		}
+		done()
+	}
+	if isTerminal(f) {
+		t.Fatal("a regular file is not a terminal")
+	}
+	var _ func(deliver.Summary) = nil
+}
