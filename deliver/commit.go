@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/spec-kit/outbox/internal/durable"
 	"github.com/spec-kit/outbox/ledger"
 )
 
@@ -151,7 +152,7 @@ func (c *committer) rename(batch []*change) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := syncDir(d); err != nil {
+			if err := durable.SyncDir(d); err != nil {
 				mu.Lock()
 				syncErr = errors.Join(syncErr, err)
 				mu.Unlock()
@@ -162,13 +163,4 @@ func (c *committer) rename(batch []*change) {
 	for i, ch := range batch {
 		ch.done <- errors.Join(errs[i], syncErr)
 	}
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/spec-kit/outbox/internal/durable"
 )
 
 // sizes is what one listing of a webhooks directory found.
@@ -148,18 +150,10 @@ func (r *run) cleanTmp() error {
 }
 
 // syncDir fsyncs a directory so that removals and renames in it survive a
-// crash.
+// crash; a directory that does not exist has nothing to sync.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spec-kit/outbox/internal/durable"
 	"github.com/spec-kit/outbox/outbox/config"
 )
 
@@ -186,13 +187,5 @@ func (c *current) replace(data []byte) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return durable.SyncDir(dir)
 }

@@ -7,21 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/spec-kit/outbox/internal/durable"
 )
 
 // syncDir fsyncs a directory so that entries created, renamed or removed in
 // it survive a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
-}
+func syncDir(dir string) error { return durable.SyncDir(dir) }
 
 // writeTemp creates name in tmpDir with O_EXCL, writes data and fsyncs it.
 func writeTemp(tmpDir, name string, data []byte) (string, error) {
