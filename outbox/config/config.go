@@ -53,6 +53,8 @@ type Webhooks struct {
 	DryRun         bool           `toml:"dry_run"`         // default false
 	Kick           bool           `toml:"kick"`            // default true: emit starts a detached deliver run
 	MaxSpoolBytes  int64          `toml:"max_spool_bytes"` // default 5 MB: the cap of one SPEC's webhooks/ directory
+	Commit         bool           `toml:"commit"`          // default false: commands commit the SPEC's webhooks files (as --commit)
+	CommitAuthor   string         `toml:"commit_author"`   // "Name <email>" of outbox's commits; default: git config, else outbox
 	Subscriptions  []Subscription `toml:"subscriptions"`
 }
 
@@ -178,4 +180,17 @@ func (s *Subscription) ResolveURL(getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("%w: subscription %q: environment variable %s (url_env): %s", ErrEnv, s.ID, s.URLEnv, msg)
 	}
 	return v, nil
+}
+
+// ParseAuthor splits "Name <email>" into its parts.
+func ParseAuthor(s string) (name, email string, ok bool) {
+	open, close := strings.LastIndexByte(s, '<'), strings.LastIndexByte(s, '>')
+	if open < 1 || close != len(s)-1 || close < open+2 {
+		return "", "", false
+	}
+	name, email = strings.TrimSpace(s[:open]), s[open+1:close]
+	if name == "" || strings.ContainsAny(email, " <>") || !strings.Contains(email, "@") {
+		return "", "", false
+	}
+	return name, email, true
 }

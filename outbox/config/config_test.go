@@ -344,3 +344,22 @@ func TestMaxSpoolBytes(t *testing.T) {
 		t.Fatalf("%v %v", c, err)
 	}
 }
+
+func TestCommitKeys(t *testing.T) {
+	c, err := Parse("c.toml", []byte("[spec_ops.webhooks]\ncommit = true\ncommit_author = \"Spec Bot <bot@example.com>\"\n"))
+	if err != nil || !c.Webhooks.Commit || c.Webhooks.CommitAuthor != "Spec Bot <bot@example.com>" {
+		t.Fatalf("%+v %v", c, err)
+	}
+	if Default().Webhooks.Commit {
+		t.Fatal("commit must default to false")
+	}
+	_, err = Parse("c.toml", []byte("[spec_ops.webhooks]\ncommit_author = \"bot\"\n"))
+	if err == nil || !strings.Contains(err.Error(), `c.toml:2: spec_ops.webhooks.commit_author: "bot": want "Name <email>"`) {
+		t.Fatalf("err = %v", err)
+	}
+	for in, ok := range map[string]bool{"A B <a@b.c>": true, "<a@b.c>": false, "A <ab.c>": false, "A <a@b.c> x": false, "A <a b@c>": false} {
+		if _, _, got := ParseAuthor(in); got != ok {
+			t.Errorf("ParseAuthor(%q) = %v", in, got)
+		}
+	}
+}

@@ -25,6 +25,8 @@ type rawWebhooks struct {
 	DryRun         *bool             `toml:"dry_run"`
 	Kick           *bool             `toml:"kick"`
 	MaxSpoolBytes  *int64            `toml:"max_spool_bytes"`
+	Commit         *bool             `toml:"commit"`
+	CommitAuthor   *string           `toml:"commit_author"`
 	Subscriptions  []rawSubscription `toml:"subscriptions"`
 }
 

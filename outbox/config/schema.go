@@ -9,7 +9,7 @@ import (
 // The schema of [spec_ops.webhooks]: the only keys this package accepts there.
 // Keep in sync with the toml tags of rawWebhooks and rawSubscription.
 var (
-	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "max_spool_bytes", "subscriptions"}
+	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "max_spool_bytes", "commit", "commit_author", "subscriptions"}
 	subscriptionKeys = []string{
 		"id", "url", "url_env", "secret_env", "previous_secret_env", "active", "dry_run",
 		"allow_insecure_http", "include_events", "include_stages", "include_status",
@@ -26,6 +26,8 @@ var (
 		"dry_run":                "a boolean",
 		"kick":                   "a boolean",
 		"max_spool_bytes":        "an integer",
+		"commit":                 "a boolean",
+		"commit_author":          "a string",
 		"max_age_hours":          "an integer",
 		"active":                 "a boolean",
 		"allow_insecure_http":    "a boolean",

@@ -93,6 +93,15 @@ func (v *validator) build(w *rawWebhooks) *Config {
 	if w.Kick != nil {
 		wh.Kick = *w.Kick
 	}
+	if w.Commit != nil {
+		wh.Commit = *w.Commit
+	}
+	if w.CommitAuthor != nil {
+		wh.CommitAuthor = *w.CommitAuthor
+		if _, _, ok := ParseAuthor(wh.CommitAuthor); !ok {
+			v.add(ErrInvalid, webhooksKey+".commit_author", "%q: want \"Name <email>\"", wh.CommitAuthor)
+		}
+	}
 	if w.MaxSpoolBytes != nil {
 		wh.MaxSpoolBytes = *w.MaxSpoolBytes
 		if wh.MaxSpoolBytes < 65536 {
