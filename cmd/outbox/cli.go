@@ -20,6 +20,7 @@ type CLI struct {
 	Listen  ListenCmd        `cmd:"" help:"Run a local receiver that verifies and prints each delivery (for testing configs)."`
 	Verify  VerifyCmd        `cmd:"" help:"Check the signatures of a captured webhook request (a file or standard input)."`
 	Init    InitCmd          `cmd:"" help:"Prepare the repository: a [spec_ops.webhooks] example, .gitattributes and .gitignore lines. Idempotent."`
+	Tasks   TasksCmd         `cmd:"" help:"Emit spec-kit.task.completed for tracker rows (SPEC.md, docs/<SPEC>/tasks.md) that became Done between two commits."`
 	GC      GCCmd            `cmd:"" name:"gc" help:"Keep each SPEC's webhooks/ under its size cap: evict oldest first, record each eviction."`
 	Config  ConfigCmd        `cmd:"" help:"Inspect config.toml."`
 	Version kong.VersionFlag `help:"Print the version and exit."`

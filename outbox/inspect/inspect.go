@@ -138,6 +138,7 @@ func (d *Delivery) add(e ledger.Entry) {
 		d.LastStatus, d.LastError, d.LastAttempt = e.Status, e.Error, e.Time
 	case ledger.ActionReplayed:
 		d.Replays++
+		d.Reason = "" // why it was dead no longer holds
 	case ledger.ActionDead, ledger.ActionEvicted:
 		d.Reason = e.Reason
 	}
