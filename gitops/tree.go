@@ -1,0 +1,473 @@
+package gitops
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// dirNode is a directory as found on disk, with its tree hash.
+type dirNode struct {
+	children []treeEnt
+	hash     plumbing.Hash
+	files    int // files at any depth
+}
+
+// treeEnt is one tree entry; dir is set for a directory scanned from disk.
+type treeEnt struct {
+	name string
+	mode filemode.FileMode
+	hash plumbing.Hash
+	dir  *dirNode
+}
+
+// pathScan is one committed path as found on disk: its tree (nil when it
+// holds no file) and its index entries, sorted by name.
+type pathScan struct {
+	path    string
+	root    *dirNode
+	entries []indexEntry
+}
+
+func scanPath(repoRoot, p string, exclude func(string) bool, ix *rawIndex, ow *objectWriter) (*pathScan, error) {
+	s := &pathScan{path: p}
+	abs := filepath.Join(repoRoot, filepath.FromSlash(p))
+	fi, err := os.Lstat(abs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return s, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("%w: %s is not a directory", ErrBadPath, p)
+	}
+	s.root, err = s.scanDir(abs, p, exclude, ix, ow)
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(s.entries, func(i, j int) bool { return s.entries[i].name < s.entries[j].name })
+	return s, nil
+}
+
+func (s *pathScan) scanDir(abs, rel string, exclude func(string) bool, ix *rawIndex, ow *objectWriter) (*dirNode, error) {
+	des, err := os.ReadDir(abs)
+	if err != nil {
+		return nil, err
+	}
+	n := &dirNode{}
+	for _, de := range des {
+		name := de.Name()
+		if name == ".git" {
+			continue
+		}
+		crel := rel + "/" + name
+		if exclude != nil && exclude(crel) {
+			continue
+		}
+		cabs := filepath.Join(abs, name)
+		switch t := de.Type(); {
+		case t.IsDir():
+			sub, err := s.scanDir(cabs, crel, exclude, ix, ow)
+			if err != nil {
+				return nil, err
+			}
+			if sub != nil {
+				n.children = append(n.children, treeEnt{name: name, mode: filemode.Dir, hash: sub.hash, dir: sub})
+				n.files += sub.files
+			}
+		case t.IsRegular() || t&fs.ModeSymlink != 0:
+			ent, ok, err := s.scanFile(cabs, crel, t&fs.ModeSymlink != 0, ix, ow)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				ent.name = name
+				n.children = append(n.children, ent)
+				n.files++
+			}
+		}
+	}
+	if len(n.children) == 0 {
+		return nil, nil
+	}
+	sortTree(n.children)
+	n.hash, err = ow.writeTree(n.children)
+	return n, err
+}
+
+// scanFile hashes one file (reusing the index's hash when its stat data
+// shows the file unchanged since git hashed it), writes the blob when the
+// object store lacks it and records the file's index entry. ok is false when
+// the file vanished meanwhile.
+func (s *pathScan) scanFile(abs, rel string, symlink bool, ix *rawIndex, ow *objectWriter) (treeEnt, bool, error) {
+	var e ientry
+	var data []byte
+	if symlink {
+		fi, err := os.Lstat(abs)
+		if err != nil {
+			return treeEnt{}, false, ignoreGone(err)
+		}
+		target, err := os.Readlink(abs)
+		if err != nil {
+			return treeEnt{}, false, ignoreGone(err)
+		}
+		data = []byte(target)
+		fillStat(fi, &e)
+		e.mode = uint32(filemode.Symlink)
+	} else {
+		f, err := os.Open(abs)
+		if err != nil {
+			return treeEnt{}, false, ignoreGone(err)
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return treeEnt{}, false, err
+		}
+		fillStat(fi, &e)
+		e.mode = uint32(filemode.Regular)
+		if fi.Mode()&0o111 != 0 {
+			e.mode = uint32(filemode.Executable)
+		}
+		if old, ok := ix.under[rel]; ok && ix.statClean(&old, &e) {
+			e.hash = old.hash
+			s.entries = append(s.entries, indexEntry{name: rel, e: e})
+			return treeEnt{mode: filemode.FileMode(e.mode), hash: plumbing.Hash(e.hash)}, true, nil
+		}
+		// Read until the stat data before and after the read agree, so the
+		// index never pairs stat data with content it does not describe.
+		for try := 0; ; try++ {
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return treeEnt{}, false, err
+			}
+			data, err = io.ReadAll(f)
+			if err != nil {
+				return treeEnt{}, false, err
+			}
+			fi2, err := f.Stat()
+			if err != nil {
+				return treeEnt{}, false, err
+			}
+			var e2 ientry
+			fillStat(fi2, &e2)
+			e2.mode = e.mode
+			if (e2 == e && int64(len(data)) == fi2.Size()) || try == 5 {
+				e = e2
+				break
+			}
+			e = e2
+		}
+	}
+	h, err := ow.write(plumbing.BlobObject, data)
+	if err != nil {
+		return treeEnt{}, false, err
+	}
+	e.hash = h
+	s.entries = append(s.entries, indexEntry{name: rel, e: e})
+	return treeEnt{mode: filemode.FileMode(e.mode), hash: h}, true, nil
+}
+
+func ignoreGone(err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// statClean reports whether the index entry old still describes the file
+// whose fresh stat data is cur, and was not written racily (in the same
+// instant as the index, when git itself would not trust it).
+func (ix *rawIndex) statClean(old, cur *ientry) bool {
+	if ix.mtime.IsZero() || old.ext != 0 || old.mode != cur.mode || old.size != cur.size ||
+		old.mtimeS != cur.mtimeS || old.mtimeNs != cur.mtimeNs || old.ctimeS != cur.ctimeS ||
+		old.ctimeNs != cur.ctimeNs || old.ino != cur.ino || old.dev != cur.dev {
+		return false
+	}
+	m := time.Unix(int64(old.mtimeS), int64(old.mtimeNs))
+	return m.Before(ix.mtime)
+}
+
+// sortTree sorts entries in git's tree order: by name, a directory's name
+// compared as if it ended in "/".
+func sortTree(es []treeEnt) {
+	key := func(e treeEnt) string {
+		if e.mode == filemode.Dir {
+			return e.name + "/"
+		}
+		return e.name
+	}
+	sort.Slice(es, func(i, j int) bool { return key(es[i]) < key(es[j]) })
+}
+
+// objectWriter writes objects into the repository's object store.
+type objectWriter struct {
+	st *filesystem.Storage
+}
+
+func (w *objectWriter) write(t plumbing.ObjectType, data []byte) (plumbing.Hash, error) {
+	h := plumbing.ComputeHash(t, data)
+	if w.st.HasEncodedObject(h) == nil {
+		return h, nil
+	}
+	obj := w.st.NewEncodedObject()
+	obj.SetType(t)
+	obj.SetSize(int64(len(data)))
+	ww, err := obj.Writer()
+	if err != nil {
+		return h, err
+	}
+	if _, err := ww.Write(data); err != nil {
+		return h, err
+	}
+	if err := ww.Close(); err != nil {
+		return h, err
+	}
+	got, err := w.st.SetEncodedObject(obj)
+	if err == nil && got != h {
+		err = fmt.Errorf("object hash mismatch: %s != %s", got, h)
+	}
+	return h, err
+}
+
+func (w *objectWriter) writeTree(es []treeEnt) (plumbing.Hash, error) {
+	var b bytes.Buffer
+	for _, e := range es {
+		fmt.Fprintf(&b, "%o %s\x00", uint32(e.mode), e.name)
+		b.Write(e.hash[:])
+	}
+	return w.write(plumbing.TreeObject, b.Bytes())
+}
+
+func (w *objectWriter) readTree(h plumbing.Hash) ([]treeEnt, error) {
+	t, err := object.GetTree(w.st, h)
+	if err != nil {
+		return nil, fmt.Errorf("reading tree %s: %w", h, err)
+	}
+	es := make([]treeEnt, len(t.Entries))
+	for i, e := range t.Entries {
+		es[i] = treeEnt{name: e.Name, mode: e.Mode, hash: e.Hash}
+	}
+	return es, nil
+}
+
+func (w *objectWriter) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
+	c, err := object.GetCommit(w.st, h)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("reading commit %s: %w", h, err)
+	}
+	return c.TreeHash, nil
+}
+
+func (w *objectWriter) commit(tree, parent plumbing.Hash, msg string, author, committer Identity, now time.Time) (plumbing.Hash, error) {
+	if !strings.HasSuffix(msg, "\n") {
+		msg += "\n"
+	}
+	c := &object.Commit{
+		Author:    object.Signature{Name: author.Name, Email: author.Email, When: now},
+		Committer: object.Signature{Name: committer.Name, Email: committer.Email, When: now},
+		Message:   msg,
+		TreeHash:  tree,
+	}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	obj := w.st.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return w.st.SetEncodedObject(obj)
+}
+
+// emptyTree is git's empty tree, for a root whose last file was removed.
+var emptyTree = plumbing.NewHash("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+
+// apply returns the root tree of oldRoot with each scanned path replaced by
+// its scan, writing new trees along the changed paths only, and the number
+// of files that differ.
+func (w *objectWriter) apply(oldRoot plumbing.Hash, scans []*pathScan) (plumbing.Hash, int, error) {
+	changes := make([]change, len(scans))
+	for i, s := range scans {
+		changes[i] = change{comps: strings.Split(s.path, "/"), node: s.root}
+	}
+	h, n, err := w.rewrite(oldRoot, changes)
+	if err == nil && h.IsZero() && !oldRoot.IsZero() {
+		h, err = w.write(plumbing.TreeObject, nil)
+	}
+	return h, n, err
+}
+
+type change struct {
+	comps []string
+	node  *dirNode
+}
+
+func (w *objectWriter) rewrite(old plumbing.Hash, changes []change) (plumbing.Hash, int, error) {
+	var es []treeEnt
+	if !old.IsZero() && old != emptyTree {
+		var err error
+		if es, err = w.readTree(old); err != nil {
+			return plumbing.ZeroHash, 0, err
+		}
+	}
+	groups := map[string][]change{}
+	var names []string
+	for _, c := range changes {
+		if _, ok := groups[c.comps[0]]; !ok {
+			names = append(names, c.comps[0])
+		}
+		groups[c.comps[0]] = append(groups[c.comps[0]], c)
+	}
+	files := 0
+	for _, name := range names {
+		group := groups[name]
+		at := -1
+		for i := range es {
+			if es[i].name == name {
+				at = i
+				break
+			}
+		}
+		var cur treeEnt
+		if at >= 0 {
+			cur = es[at]
+		}
+		var next *treeEnt
+		if len(group) == 1 && len(group[0].comps) == 1 {
+			node := group[0].node
+			n, err := w.countDiff(cur, node)
+			if err != nil {
+				return plumbing.ZeroHash, 0, err
+			}
+			files += n
+			if node != nil {
+				next = &treeEnt{name: name, mode: filemode.Dir, hash: node.hash}
+			}
+		} else {
+			sub := plumbing.ZeroHash
+			if at >= 0 && cur.mode == filemode.Dir {
+				sub = cur.hash
+			}
+			rest := make([]change, len(group))
+			for i, c := range group {
+				rest[i] = change{comps: c.comps[1:], node: c.node}
+			}
+			h, n, err := w.rewrite(sub, rest)
+			if err != nil {
+				return plumbing.ZeroHash, 0, err
+			}
+			files += n
+			switch {
+			case !h.IsZero():
+				if at >= 0 && cur.mode != filemode.Dir {
+					files++ // a file replaced by the directory
+				}
+				next = &treeEnt{name: name, mode: filemode.Dir, hash: h}
+			case at >= 0 && cur.mode != filemode.Dir:
+				next = &cur // nothing to commit there: keep the file
+			}
+		}
+		switch {
+		case next != nil && at >= 0:
+			es[at] = *next
+		case next != nil:
+			es = append(es, *next)
+		case at >= 0:
+			es = append(es[:at], es[at+1:]...)
+		}
+	}
+	if len(es) == 0 {
+		return plumbing.ZeroHash, files, nil
+	}
+	sortTree(es)
+	h, err := w.writeTree(es)
+	return h, files, err
+}
+
+// countDiff counts the files that differ between the old entry at a
+// committed path (zero value: none) and the directory found on disk (nil:
+// none).
+func (w *objectWriter) countDiff(old treeEnt, node *dirNode) (int, error) {
+	switch {
+	case node == nil && old.hash.IsZero():
+		return 0, nil
+	case node == nil:
+		return w.countFiles(old)
+	case old.hash.IsZero():
+		return node.files, nil
+	case old.mode != filemode.Dir:
+		return 1 + node.files, nil
+	case old.hash == node.hash:
+		return 0, nil
+	}
+	oes, err := w.readTree(old.hash)
+	if err != nil {
+		return 0, err
+	}
+	byName := make(map[string]treeEnt, len(oes))
+	for _, e := range oes {
+		byName[e.name] = e
+	}
+	n := 0
+	for _, c := range node.children {
+		o, ok := byName[c.name]
+		delete(byName, c.name)
+		switch {
+		case c.dir != nil:
+			k, err := w.countDiff(o, c.dir)
+			if err != nil {
+				return 0, err
+			}
+			n += k
+		case !ok:
+			n++
+		case o.mode == filemode.Dir:
+			k, err := w.countFiles(o)
+			if err != nil {
+				return 0, err
+			}
+			n += 1 + k
+		case o.hash != c.hash || o.mode != c.mode:
+			n++
+		}
+	}
+	for _, o := range byName {
+		k, err := w.countFiles(o)
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
+}
+
+func (w *objectWriter) countFiles(e treeEnt) (int, error) {
+	if e.mode != filemode.Dir {
+		return 1, nil
+	}
+	es, err := w.readTree(e.hash)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, c := range es {
+		k, err := w.countFiles(c)
+		if err != nil {
+			return 0, err
+		}
+		n += k
+	}
+	return n, nil
+}
