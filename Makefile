@@ -27,11 +27,13 @@ demo: build
 	OUTBOX=$(CURDIR)/$(BIN) ./scripts/demo.sh
 
 ## bench: Go benchmarks, whole-process emit latency, delivery throughput,
-## emit-to-receipt latency and deliver's memory over large spools.
+## emit-to-receipt latency, deliver's memory over large spools, and commit
+## time in repositories of 1,000 and 100,000 files.
 bench: build
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 	$(GO) run ./internal/cmd/emitbench -outbox $(CURDIR)/$(BIN) -runs 400
 	$(GO) run ./internal/cmd/deliverbench -outbox $(CURDIR)/$(BIN)
+	$(GO) run ./internal/cmd/commitbench
 
 clean:
 	rm -rf bin

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -20,6 +21,7 @@ type DeliverCmd struct {
 	MaxConcurrency int           `placeholder:"N" help:"Parallel deliveries across subscriptions and SPECs. Default: max_concurrency from config.toml."`
 	Linger         time.Duration `default:"3s" help:"Keep running while a retry is due within this window, so short backoffs are retried without waiting for cron."`
 	DryRun         bool          `help:"Record each request (headers minus signatures, body) under webhooks/dry-run/ instead of sending it. Also SPECKIT_WEBHOOKS_DRY_RUN=1 or dry_run in config.toml."`
+	commitFlag
 }
 
 // Help is shown by `outbox deliver --help`.
@@ -80,15 +82,47 @@ func (c *DeliverCmd) Run(env *Env) error {
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
+	commitErr := c.commit(env, ws, worked(sum), deliverSummary(sum))
 	if env.JSON {
-		return printJSON(env.Stdout, sum)
+		if err := printJSON(env.Stdout, sum); err != nil {
+			return err
+		}
+		return commitErr
 	}
 	for _, s := range sum.Busy {
 		fmt.Fprintf(env.Stderr, "outbox: %s: another deliver run is working on it\n", s)
 	}
 	fmt.Fprintf(env.Stdout, "delivered %d, retrying %d, dead %d, dry-run %d, pending %d (%s)\n",
 		sum.Delivered, sum.Retrying, sum.Dead, sum.DryRun, sum.Pending, specList(sum.Specs))
-	return nil
+	return commitErr
+}
+
+// worked lists the SPECs a run worked on (not those another run held).
+func worked(sum deliver.Summary) []string {
+	var out []string
+	for _, s := range sum.Specs {
+		if !slices.Contains(sum.Busy, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// deliverSummary is the commit message of a run: its non-zero counts.
+func deliverSummary(sum deliver.Summary) string {
+	var parts []string
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{sum.Delivered, "delivered"}, {sum.Retrying, "retrying"}, {sum.Dead, "dead"}, {sum.DryRun, "dry-run"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	if len(parts) == 0 {
+		return "deliver run"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func specList(specs []string) string {

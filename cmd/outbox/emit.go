@@ -24,6 +24,7 @@ type EmitCmd struct {
 	Data           []string `placeholder:"KEY=VALUE" sep:"none" help:"Extra field sent under \"data\" (repeatable)."`
 	Preview        bool     `help:"Show the payload and the deliveries that would be enqueued; write nothing."`
 	NoKick         bool     `help:"Do not start a background 'outbox deliver' for this SPEC (also kick = false in config.toml)."`
+	commitFlag
 }
 
 // Help is shown by `outbox emit --help`.
@@ -70,20 +71,28 @@ func (c *EmitCmd) Run(env *Env) error {
 	if err != nil {
 		return withCode(exitRuntime, err)
 	}
+	var commitErr error
+	if !res.Preview && len(res.Deliveries) > 0 {
+		commitErr = c.commit(env, ws, []string{res.Spec}, fmt.Sprintf("enqueued %s for %d subscription(s)", describe(res), len(res.Deliveries)))
+	}
 	if ws.Config.Webhooks.Kick && !c.NoKick && !res.Preview && len(res.Deliveries) > 0 {
-		if err := kick(env, ws, em, res.Spec); err != nil {
+		if err := kick(env, ws, em, res.Spec, c.Commit); err != nil {
 			fmt.Fprintf(env.Stderr, "outbox: warning: %v (the next 'outbox deliver' will send it)\n", err)
 		}
 	}
 	if env.JSON {
-		return printJSON(env.Stdout, emitJSON{Result: res, Payload: res.Body})
+		if err := printJSON(env.Stdout, emitJSON{Result: res, Payload: res.Body}); err != nil {
+			return err
+		}
+	} else if err := printEmit(env, res); err != nil {
+		return err
 	}
-	return printEmit(env, res)
+	return commitErr
 }
 
 // kick starts a detached `outbox deliver --spec SPEC` for the SPEC just
 // enqueued, logging to the SPEC's tmp/deliver.log.
-func kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, spec string) error {
+func kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, spec string, commit bool) error {
 	dir, err := em.SpoolDir(spec)
 	if err != nil {
 		return err
@@ -97,6 +106,9 @@ func kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, spec string) error
 		args = append(args, "--config", ws.Config.Path)
 	}
 	args = append(args, "deliver", "--spec", spec)
+	if commit {
+		args = append(args, "--commit")
+	}
 	return deliver.Kick(self, args, filepath.Join(dir.TmpPath(), "deliver.log"))
 }
 

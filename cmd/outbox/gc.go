@@ -22,6 +22,7 @@ type GCCmd struct {
 	Spec     []string      `placeholder:"SPEC-ID" help:"SPEC to collect (repeatable). Default: every SPEC that has a webhooks directory."`
 	MaxBytes int64         `placeholder:"N" help:"Cap on everything under each SPEC's webhooks/ directory, in bytes. Default: max_spool_bytes from config.toml (5000000)."`
 	Wait     time.Duration `default:"30s" help:"How long to wait for a deliver run that is working on a SPEC."`
+	commitFlag
 }
 
 // Help is shown by `outbox gc --help`.
@@ -94,11 +95,23 @@ func (c *GCCmd) Run(env *Env) error {
 		out.Specs = append(out.Specs, rep)
 		kickAfterGC(env, ws, dir, now)
 	}
+	var collected []string
+	evicted := 0
+	for _, rep := range out.Specs {
+		if rep.Changed() {
+			collected = append(collected, rep.Spec)
+			evicted += rep.Evicted()
+		}
+	}
+	commitErr := c.commit(env, ws, collected, fmt.Sprintf("gc evicted %d delivery file(s)", evicted))
 	for _, s := range out.Busy {
 		fmt.Fprintf(env.Stderr, "outbox: %s: a deliver run held it for longer than %s: not collected (the run collects it when it ends)\n", s, c.Wait)
 	}
 	if env.JSON {
-		return printJSON(env.Stdout, out)
+		if err := printJSON(env.Stdout, out); err != nil {
+			return err
+		}
+		return commitErr
 	}
 	if len(out.Specs) == 0 && len(out.Busy) == 0 {
 		fmt.Fprintln(env.Stdout, "no SPEC has a webhooks directory")
@@ -106,7 +119,7 @@ func (c *GCCmd) Run(env *Env) error {
 	for _, rep := range out.Specs {
 		printGC(env.Stdout, rep)
 	}
-	return nil
+	return commitErr
 }
 
 // maxSpoolBytes is the configured cap.
@@ -127,7 +140,7 @@ func kickAfterGC(env *Env, ws *outbox.Workspace, dir *spool.Dir, now time.Time) 
 		return
 	}
 	em := &outbox.Emitter{Config: ws.Config, RepoRoot: ws.Root, Getenv: os.Getenv}
-	if err := kick(env, ws, em, dir.Spec); err != nil {
+	if err := kick(env, ws, em, dir.Spec, false); err != nil {
 		fmt.Fprintf(env.Stderr, "outbox: warning: %s: %v (the next 'outbox deliver' will send what is due)\n", dir.Spec, err)
 	}
 }

@@ -28,6 +28,7 @@ type ReplayCmd struct {
 	Force        bool          `help:"Also replay deliveries that were delivered (in sent/)."`
 	NoDeliver    bool          `help:"Only move them back into the spool; the next deliver run sends them."`
 	Linger       time.Duration `default:"3s" help:"While delivering, keep going while a retry is due within this window."`
+	commitFlag
 }
 
 // Help is shown by `outbox replay --help`.
@@ -127,6 +128,13 @@ func (c *ReplayCmd) Run(env *Env) error {
 		}
 	} else if out.Deliver != nil {
 		fmt.Fprintf(env.Stdout, "delivered %d, retrying %d, dead %d\n", out.Deliver.Delivered, out.Deliver.Retrying, out.Deliver.Dead)
+	}
+	summary := fmt.Sprintf("replayed %d", len(out.Replayed))
+	if out.Deliver != nil {
+		summary += ", " + deliverSummary(*out.Deliver)
+	}
+	if err := c.commit(env, ws, touched, summary); err != nil {
+		return err
 	}
 	if len(out.Pending) > 0 {
 		return withCode(exitFailed, fmt.Errorf("%d replayed delivery(ies) not delivered: see outbox status", len(out.Pending)))

@@ -77,7 +77,7 @@ func (c *TasksCmd) kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, rep 
 			continue
 		}
 		seen[t.Spec] = true
-		if err := kick(env, ws, em, t.Spec); err != nil {
+		if err := kick(env, ws, em, t.Spec, false); err != nil {
 			fmt.Fprintf(env.Stderr, "outbox: warning: %v (the next 'outbox deliver' will send it)\n", err)
 		}
 	}
