@@ -219,7 +219,10 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 	if !changed {
 		return res, nil
 	}
-	if err := lock.commit(data); err != nil {
+	// Like git (core.fsync's default), the index is not fsynced: it is a
+	// cache of the worktree, and a lost update shows as a change in git
+	// status, never as a lost commit. The branch update above is fsynced.
+	if err := lock.commit(data, false); err != nil {
 		if res.Hash != "" {
 			return res, fmt.Errorf("committed %s but updating the index failed: %w", res.Hash, err)
 		}

@@ -466,8 +466,11 @@ func TestCommitConcurrentWithGit(t *testing.T) {
 		for i := 0; i < n; {
 			out, err := runGit(root, "commit", "-q", "--allow-empty", "-m", "user "+strconv.Itoa(i))
 			if err != nil {
-				if strings.Contains(out, ".lock") {
-					continue // index.lock or ref lock held by outbox: retry, as a user would
+				if strings.Contains(out, ".lock") || strings.Contains(out, "cannot lock ref") {
+					// index.lock or the ref lock held by outbox, or the branch
+					// moved under git's own compare-and-swap: git refuses
+					// rather than losing a commit; retry, as a user would.
+					continue
 				}
 				gitErr <- fmt.Errorf("git commit: %v\n%s", err, out)
 				return

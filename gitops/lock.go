@@ -49,17 +49,19 @@ func acquireLock(target string, timeout time.Duration) (*lockFile, error) {
 	}
 }
 
-// commit writes data into the lock file, syncs it and renames it over the
-// target.
-func (l *lockFile) commit(data []byte) error {
+// commit writes data into the lock file, syncs it when sync is set, and
+// renames it over the target.
+func (l *lockFile) commit(data []byte, sync bool) error {
 	if l.done {
 		return errors.New("lock already released")
 	}
 	if _, err := l.f.Write(data); err != nil {
 		return err
 	}
-	if err := l.f.Sync(); err != nil {
-		return err
+	if sync {
+		if err := l.f.Sync(); err != nil {
+			return err
+		}
 	}
 	if err := l.f.Close(); err != nil {
 		return err

@@ -136,7 +136,7 @@ func updateRef(gitDir, commonDir, refFile string, h headState, old, new plumbing
 		appendReflog(filepath.Join(commonDir, "logs", filepath.FromSlash(h.ref)), line)
 	}
 	appendReflog(filepath.Join(gitDir, "logs", "HEAD"), line)
-	return lock.commit([]byte(new.String() + "\n"))
+	return lock.commit([]byte(new.String()+"\n"), true)
 }
 
 // appendReflog appends one line; a reflog is a convenience, so failing to
