@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
@@ -251,44 +250,76 @@ func (w *objectWriter) writeTree(es []treeEnt) (plumbing.Hash, error) {
 	return w.write(plumbing.TreeObject, b.Bytes())
 }
 
+// readObject returns the content of an object of type t.
+func (w *objectWriter) readObject(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
+	obj, err := w.st.EncodedObject(t, h)
+	if err != nil {
+		return nil, err
+	}
+	r, err := obj.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(r)
+}
+
+// readTree parses a tree object: "<octal mode> <name>\x00<20-byte hash>"
+// entries. (Parsed here rather than with go-git's object package, which
+// would link OpenPGP and its start-up cost into every outbox process.)
 func (w *objectWriter) readTree(h plumbing.Hash) ([]treeEnt, error) {
-	t, err := object.GetTree(w.st, h)
+	data, err := w.readObject(plumbing.TreeObject, h)
 	if err != nil {
 		return nil, fmt.Errorf("reading tree %s: %w", h, err)
 	}
-	es := make([]treeEnt, len(t.Entries))
-	for i, e := range t.Entries {
-		es[i] = treeEnt{name: e.Name, mode: e.Mode, hash: e.Hash}
+	var es []treeEnt
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp < 0 || nul < sp || len(data) < nul+1+20 {
+			return nil, fmt.Errorf("reading tree %s: malformed entry", h)
+		}
+		mode, err := filemode.New(string(data[:sp]))
+		if err != nil {
+			return nil, fmt.Errorf("reading tree %s: %w", h, err)
+		}
+		var eh plumbing.Hash
+		copy(eh[:], data[nul+1:nul+21])
+		es = append(es, treeEnt{name: string(data[sp+1 : nul]), mode: mode, hash: eh})
+		data = data[nul+21:]
 	}
 	return es, nil
 }
 
+// commitTree returns the tree of a commit: its first header line.
 func (w *objectWriter) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
-	c, err := object.GetCommit(w.st, h)
+	data, err := w.readObject(plumbing.CommitObject, h)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("reading commit %s: %w", h, err)
 	}
-	return c.TreeHash, nil
+	hexTree, ok := bytes.CutPrefix(data, []byte("tree "))
+	if !ok || len(hexTree) < 40 {
+		return plumbing.ZeroHash, fmt.Errorf("reading commit %s: no tree", h)
+	}
+	return plumbing.NewHash(string(hexTree[:40])), nil
 }
 
+// commit writes a commit object in git's format.
 func (w *objectWriter) commit(tree, parent plumbing.Hash, msg string, author, committer Identity, now time.Time) (plumbing.Hash, error) {
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
-	c := &object.Commit{
-		Author:    object.Signature{Name: author.Name, Email: author.Email, When: now},
-		Committer: object.Signature{Name: committer.Name, Email: committer.Email, When: now},
-		Message:   msg,
-		TreeHash:  tree,
-	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "tree %s\n", tree)
 	if !parent.IsZero() {
-		c.ParentHashes = []plumbing.Hash{parent}
+		fmt.Fprintf(&b, "parent %s\n", parent)
 	}
-	obj := w.st.NewEncodedObject()
-	if err := c.Encode(obj); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return w.st.SetEncodedObject(obj)
+	stamp := fmt.Sprintf("%d %s", now.Unix(), now.Format("-0700"))
+	fmt.Fprintf(&b, "author %s <%s> %s\n", crud(author.Name), crud(author.Email), stamp)
+	fmt.Fprintf(&b, "committer %s <%s> %s\n", crud(committer.Name), crud(committer.Email), stamp)
+	b.WriteString("\n")
+	b.WriteString(msg)
+	return w.write(plumbing.CommitObject, b.Bytes())
 }
 
 // emptyTree is git's empty tree, for a root whose last file was removed.
@@ -470,4 +501,15 @@ func (w *objectWriter) countFiles(e treeEnt) (int, error) {
 		n += k
 	}
 	return n, nil
+}
+
+// crud drops what would break a commit header's identity, as git does.
+func crud(s string) string {
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		switch r {
+		case '<', '>', '\n', '\r', 0:
+			return -1
+		}
+		return r
+	}, s))
 }
