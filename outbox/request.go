@@ -2,7 +2,6 @@ package outbox
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -21,7 +20,19 @@ type Request struct {
 	Subscriptions  []string          // deliver to exactly these, ignoring filters and the enabled flag (outbox test)
 }
 
-var dataKey = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+// validDataKey reports whether k is 1-64 letters, digits, '_', '.' or '-'.
+func validDataKey(k string) bool {
+	if k == "" || len(k) > 64 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseData turns repeated key=value arguments into a map. Keys are
 // letters, digits, '_', '.' and '-'; a key given twice is an error.
@@ -35,7 +46,7 @@ func ParseData(kvs []string) (map[string]string, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: --data %q: want key=value", ErrUsage, kv)
 		}
-		if !dataKey.MatchString(k) {
+		if !validDataKey(k) {
 			return nil, fmt.Errorf("%w: --data %q: key must be 1-64 letters, digits, '_', '.' or '-'", ErrUsage, kv)
 		}
 		if _, dup := out[k]; dup {

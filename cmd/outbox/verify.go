@@ -10,13 +10,13 @@ import (
 	"net/http"
 	"net/textproto"
 	"os"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spec-kit/outbox/deliver/signature"
+	"github.com/spec-kit/outbox/internal/lazyre"
 )
 
 // VerifyCmd is `outbox verify`.
@@ -259,8 +259,8 @@ type capture struct {
 }
 
 var (
-	captureRequestLine = regexp.MustCompile(`^[A-Z]+ \S+ HTTP/\d\.\d\r?$`)
-	captureHeaderLine  = regexp.MustCompile("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+:")
+	captureRequestLine = lazyre.New(`^[A-Z]+ \S+ HTTP/\d\.\d\r?$`)
+	captureHeaderLine  = lazyre.New("^[!#$%&'*+\\-.^_`|~0-9A-Za-z]+:")
 )
 
 // parseCapture reads a captured request: a whole HTTP/1.1 request, or a
@@ -281,7 +281,7 @@ func parseCapture(data []byte) (*capture, error) {
 	br := bufio.NewReader(bytes.NewReader(data))
 	var h http.Header
 	switch {
-	case captureRequestLine.Match(first):
+	case captureRequestLine().Match(first):
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return nil, fmt.Errorf("not a readable HTTP request: %w", err)
@@ -293,7 +293,7 @@ func parseCapture(data []byte) (*capture, error) {
 		case h.Get("Content-Length") != "":
 			return framedBody(h, req.Body, br, req.ContentLength)
 		}
-	case captureHeaderLine.Match(first):
+	case captureHeaderLine().Match(first):
 		mh, err := textproto.NewReader(br).ReadMIMEHeader()
 		if err != nil && !(errors.Is(err, io.EOF) && len(mh) > 0) {
 			return nil, fmt.Errorf("not a readable headers block: %w", err)

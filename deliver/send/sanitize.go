@@ -3,11 +3,12 @@ package send
 import (
 	"cmp"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/spec-kit/outbox/internal/lazyre"
 )
 
 const (
@@ -28,7 +29,7 @@ const (
 // urlToken matches a "scheme://..." token, including the JSON-escaped form
 // "scheme:\/\/...", up to whitespace, a quote, an angle bracket or a brace:
 // characters that cannot appear in a URL unescaped.
-var urlToken = regexp.MustCompile(`[A-Za-z0-9+.\-]*:(?://|\\/\\/)[^\s"<>{}` + "`" + `]*`)
+var urlToken = lazyre.New(`[A-Za-z0-9+.\-]*:(?://|\\/\\/)[^\s"<>{}` + "`" + `]*`)
 
 // redactor scrubs text from outside the package bound for a Result: it
 // replaces "scheme://..." tokens and the request URL's parts with "<url>",
@@ -112,7 +113,7 @@ func (r *redactor) scrub(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = urlToken.ReplaceAllString(s, urlMark)
+	s = urlToken().ReplaceAllString(s, urlMark)
 	if r != nil {
 		if !r.built {
 			r.build()
@@ -133,7 +134,7 @@ func guard(s string, maxLen int) string {
 	if s == "" {
 		return ""
 	}
-	return truncate(urlToken.ReplaceAllString(printable([]byte(s)), urlMark), maxLen)
+	return truncate(urlToken().ReplaceAllString(printable([]byte(s)), urlMark), maxLen)
 }
 
 // responsePrefix returns the sanitised prefix of a response body. When the

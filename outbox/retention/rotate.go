@@ -14,19 +14,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"github.com/spec-kit/outbox/internal/lazyre"
 	"github.com/spec-kit/outbox/ledger"
 )
 
 // archiveRe matches an archive's name: ledger-<seq>-<first-ts>.jsonl.gz,
 // seq from 1, first-ts the time of its first line (UTC, to the second).
-var archiveRe = regexp.MustCompile(`^ledger-([0-9]{6,})-([0-9]{8}T[0-9]{6}Z)\.jsonl\.gz$`)
+var archiveRe = lazyre.New(`^ledger-([0-9]{6,})-([0-9]{8}T[0-9]{6}Z)\.jsonl\.gz$`)
 
 const archiveTSLayout = "20060102T150405Z"
 
@@ -45,7 +45,7 @@ func listArchives(dir string) ([]archive, error) {
 	}
 	var out []archive
 	for _, f := range files {
-		m := archiveRe.FindStringSubmatch(f.name)
+		m := archiveRe().FindStringSubmatch(f.name)
 		if m == nil {
 			continue
 		}
@@ -184,7 +184,7 @@ func readArchive(p string, fn func(wireLine)) (archiveStats, error) {
 // ledger.jsonl as it was when the archive was written), which lets the
 // next rotation recognise a rotation interrupted before ledger.jsonl was
 // rewritten.
-var archiveCommentRe = regexp.MustCompile(`covers ([0-9]+) bytes sha256 ([0-9a-f]{64})`)
+var archiveCommentRe = lazyre.New(`covers ([0-9]+) bytes sha256 ([0-9a-f]{64})`)
 
 func archiveComment(lines int, covers int, sum [32]byte) string {
 	return fmt.Sprintf("outbox ledger archive: %d lines; ledger.jsonl prefix: covers %d bytes sha256 %s",
@@ -204,7 +204,7 @@ func covered(p string, data []byte) int {
 	if err != nil {
 		return 0
 	}
-	m := archiveCommentRe.FindStringSubmatch(zr.Comment)
+	m := archiveCommentRe().FindStringSubmatch(zr.Comment)
 	if m == nil {
 		return 0
 	}

@@ -144,7 +144,7 @@ func TestLedgerIsRotatedBeforeDeadLetters(t *testing.T) {
 		t.Fatalf("dead/ lost letters to a rotation that sufficed: %v", got)
 	}
 	rot := rep.Rotations[0]
-	if !archiveRe.MatchString(rot.Archive) || !strings.HasPrefix(rot.Archive, "ledger-000001-20261204T150000Z") {
+	if !archiveRe().MatchString(rot.Archive) || !strings.HasPrefix(rot.Archive, "ledger-000001-20261204T150000Z") {
 		t.Fatalf("archive name %q", rot.Archive)
 	}
 	st, _ := os.Stat(filepath.Join(f.dir.Root, rot.Archive))

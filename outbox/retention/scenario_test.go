@@ -10,13 +10,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spec-kit/outbox/deliver"
 	"github.com/spec-kit/outbox/deliver/send"
+	"github.com/spec-kit/outbox/internal/lazyre"
 	"github.com/spec-kit/outbox/internal/uuidv7"
 	"github.com/spec-kit/outbox/ledger"
 	"github.com/spec-kit/outbox/outbox"
@@ -258,13 +258,13 @@ func historyLines(t *testing.T, dir *spool.Dir) []line {
 	return out
 }
 
-var carriedRe = regexp.MustCompile(`it recorded [0-9]+ sent, ([0-9]+) dead`)
+var carriedRe = lazyre.New(`it recorded [0-9]+ sent, ([0-9]+) dead`)
 
 // carriedDead adds up the dead letters the visible drop lines carry.
 func carriedDead(t *testing.T, dir *spool.Dir) int {
 	n := 0
 	for _, l := range historyLines(t, dir) {
-		if m := carriedRe.FindStringSubmatch(l.Reason); m != nil && strings.Contains(l.Reason, "ledger archive") {
+		if m := carriedRe().FindStringSubmatch(l.Reason); m != nil && strings.Contains(l.Reason, "ledger archive") {
 			var k int
 			fmt.Sscan(m[1], &k)
 			n += k

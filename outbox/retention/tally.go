@@ -10,10 +10,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/spec-kit/outbox/internal/lazyre"
 	"github.com/spec-kit/outbox/ledger"
 	"github.com/spec-kit/outbox/outbox/spool"
 )
@@ -40,10 +40,10 @@ func Classify(e ledger.Entry) Kind {
 	return classify(e.Reason)
 }
 
-var reasonPrefixRe = regexp.MustCompile(`^spool over [0-9]+ bytes: `)
+var reasonPrefixRe = lazyre.New(`^spool over [0-9]+ bytes: `)
 
 func classify(reason string) Kind {
-	loc := reasonPrefixRe.FindStringIndex(reason)
+	loc := reasonPrefixRe().FindStringIndex(reason)
 	if loc == nil {
 		return KindOther
 	}
@@ -57,7 +57,7 @@ func classify(reason string) Kind {
 		return KindPending
 	case strings.HasPrefix(what, whatRotated):
 		return KindRotation
-	case strings.HasPrefix(what, whatArchive) && droppedNameRe.MatchString(reason):
+	case strings.HasPrefix(what, whatArchive) && droppedNameRe().MatchString(reason):
 		return KindArchiveDropped
 	}
 	return KindOther
@@ -92,11 +92,11 @@ func carried(t Totals) string {
 		t.Sent, t.Dead, t.Pending, t.Bytes, t.Rotations, t.ArchivesDropped)
 }
 
-var carriedRe = regexp.MustCompile(`; it recorded ([0-9]+) sent, ([0-9]+) dead and ([0-9]+) pending deliveries evicted \(([0-9]+) bytes\), ([0-9]+) ledger rotations and ([0-9]+) archives dropped`)
-var droppedNameRe = regexp.MustCompile(`: ledger archive (\S+) dropped: `)
+var carriedRe = lazyre.New(`; it recorded ([0-9]+) sent, ([0-9]+) dead and ([0-9]+) pending deliveries evicted \(([0-9]+) bytes\), ([0-9]+) ledger rotations and ([0-9]+) archives dropped`)
+var droppedNameRe = lazyre.New(`: ledger archive (\S+) dropped: `)
 
 func parseCarried(reason string) Totals {
-	m := carriedRe.FindStringSubmatch(reason)
+	m := carriedRe().FindStringSubmatch(reason)
 	if m == nil {
 		return Totals{}
 	}
@@ -169,7 +169,7 @@ func (t *tallier) add(l wireLine) {
 	case KindRotation:
 		t.sum.Rotations++
 	case KindArchiveDropped:
-		if m := droppedNameRe.FindStringSubmatch(l.Reason); m != nil {
+		if m := droppedNameRe().FindStringSubmatch(l.Reason); m != nil {
 			if t.drops == nil {
 				t.drops = map[string]bool{}
 			}

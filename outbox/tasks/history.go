@@ -3,15 +3,12 @@ package tasks
 import (
 	"errors"
 	"fmt"
-	"io"
 	"path"
 	"sort"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/spec-kit/outbox/outbox/spool"
 )
@@ -40,20 +37,20 @@ type Key struct{ Spec, TaskID string }
 // it parsed by blob and tree hash (files that did not change between two
 // commits are parsed once).
 type History struct {
-	Repo   *git.Repository
+	Repo   *Repo
 	blobs  map[blobKey][]Row             // parsed files
 	snaps  map[[2]plumbing.Hash]Snapshot // by (SPEC.md blob, docs tree)
 	byHash map[plumbing.Hash]Snapshot    // by commit
 }
 
 // NewHistory reads from repo.
-func NewHistory(repo *git.Repository) *History {
+func NewHistory(repo *Repo) *History {
 	return &History{Repo: repo, blobs: map[blobKey][]Row{},
 		snaps: map[[2]plumbing.Hash]Snapshot{}, byHash: map[plumbing.Hash]Snapshot{}}
 }
 
 // At returns the snapshot of commit c; a nil c is the empty tree.
-func (h *History) At(c *object.Commit) (Snapshot, error) {
+func (h *History) At(c *Commit) (Snapshot, error) {
 	if c == nil {
 		return Snapshot{}, nil
 	}
@@ -68,7 +65,7 @@ func (h *History) At(c *object.Commit) (Snapshot, error) {
 	if e, err := tree.FindEntry(TrackerFile); err == nil && e.Mode.IsFile() {
 		key[0] = e.Hash
 	}
-	var docs *object.Tree
+	var docs *gitTree
 	if e, err := tree.FindEntry(DocsDir); err == nil && e.Mode == filemode.Dir {
 		key[1] = e.Hash
 		if docs, err = h.Repo.TreeObject(e.Hash); err != nil {
@@ -88,7 +85,7 @@ func (h *History) At(c *object.Commit) (Snapshot, error) {
 	return s, nil
 }
 
-func (h *History) build(specMD plumbing.Hash, docs *object.Tree) (Snapshot, error) {
+func (h *History) build(specMD plumbing.Hash, docs *gitTree) (Snapshot, error) {
 	s := Snapshot{}
 	var specDirs []string
 	if docs != nil {
@@ -170,16 +167,7 @@ type blobKey struct {
 func (h *History) parse(blob plumbing.Hash, source, spec string) ([]Row, error) {
 	rows, ok := h.blobs[blobKey{blob, source}]
 	if !ok {
-		b, err := h.Repo.BlobObject(blob)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
-		}
-		r, err := b.Reader()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", source, err)
-		}
-		data, err := io.ReadAll(r)
-		r.Close()
+		data, err := h.Repo.BlobContent(blob)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", source, err)
 		}
@@ -206,7 +194,7 @@ type Transition struct {
 // (then Commit is to). A row completed on a merged branch gets the merge
 // commit; one Done, re-opened and Done again within the range gets the last
 // completion.
-func (h *History) Transitions(from, to *object.Commit) ([]Transition, error) {
+func (h *History) Transitions(from, to *Commit) ([]Transition, error) {
 	before, err := h.At(from)
 	if err != nil {
 		return nil, err
@@ -244,7 +232,7 @@ func (h *History) Transitions(from, to *object.Commit) ([]Transition, error) {
 }
 
 // walk fills in the commit of each pending transition (see Transitions).
-func (h *History) walk(from, to *object.Commit, pending map[Key]int, out []Transition) error {
+func (h *History) walk(from, to *Commit, pending map[Key]int, out []Transition) error {
 	c := to
 	for steps := 0; len(pending) > 0; steps++ {
 		if from != nil && c.Hash == from.Hash {

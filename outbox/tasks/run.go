@@ -7,10 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/spec-kit/outbox/ledger"
 	"github.com/spec-kit/outbox/outbox"
@@ -70,15 +67,6 @@ func IdempotencyKey(spec, taskID, commit string) string {
 	return spec + "/task/" + taskID + "/done@" + commit
 }
 
-// Open opens the repository around root, following linked worktrees.
-func Open(root string) (*git.Repository, error) {
-	repo, err := git.PlainOpenWithOptions(root, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrNotRepository, root, err)
-	}
-	return repo, nil
-}
-
 // Run compares the tracker tables at opts.From and opts.To and emits
 // spec-kit.task.completed through em for each row that became Done.
 //
@@ -119,7 +107,7 @@ func Run(em *outbox.Emitter, opts Options) (*Report, error) {
 	rep.To = to.Hash.String()
 	marker := markerPath(repo)
 	recorded := readMarker(repo, marker)
-	var from *object.Commit
+	var from *Commit
 	switch {
 	case opts.From != "":
 		if from, err = resolve(repo, "--from", opts.From); err != nil {
@@ -199,39 +187,33 @@ func emit(em *outbox.Emitter, t Transition, preview bool) (Completion, error) {
 	return c, nil
 }
 
-func resolve(repo *git.Repository, flag, rev string) (*object.Commit, error) {
-	h, err := repo.ResolveRevision(plumbing.Revision(rev))
+func resolve(repo *Repo, flag, rev string) (*Commit, error) {
+	c, err := repo.ResolveRevision(rev)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s %q: %v", ErrRevision, flag, rev, err)
-	}
-	c, err := repo.CommitObject(*h)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s %q: not a commit: %v", ErrRevision, flag, rev, err)
 	}
 	return c, nil
 }
 
 // isAncestor reports whether a is b or an ancestor of b; an untraversable
 // history counts as no.
-func isAncestor(a, b *object.Commit) bool {
+func isAncestor(a, b *Commit) bool {
 	ok, err := a.IsAncestor(b)
 	return err == nil && ok
 }
 
 // markerPath is MarkerFile in the repository's git directory (the
 // worktree's own, for a linked worktree).
-func markerPath(repo *git.Repository) string {
-	if s, ok := repo.Storer.(*filesystem.Storage); ok {
-		if fs := s.Filesystem(); fs != nil && fs.Root() != "" {
-			return filepath.Join(fs.Root(), MarkerFile)
-		}
+func markerPath(repo *Repo) string {
+	if repo.GitDir == "" {
+		return ""
 	}
-	return ""
+	return filepath.Join(repo.GitDir, MarkerFile)
 }
 
 // readMarker returns the commit in the marker, or nil when there is none or
 // it does not name a commit of repo (garbage-collected, another clone's).
-func readMarker(repo *git.Repository, path string) *object.Commit {
+func readMarker(repo *Repo, path string) *Commit {
 	if path == "" {
 		return nil
 	}

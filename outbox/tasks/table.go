@@ -1,9 +1,10 @@
 package tasks
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
+
+	"github.com/spec-kit/outbox/internal/lazyre"
 )
 
 // Row is one task row of a tracker table.
@@ -47,7 +48,7 @@ var headerNames = map[string]int{
 var attribution = []int{colSpec, colPRD, colEvidence, colBranch, colNotes, colTitle}
 
 // specToken matches a SPEC id: SPEC-<AREA>-<number>, then an optional slug.
-var specToken = regexp.MustCompile(`SPEC-[A-Z][A-Z0-9]*-[0-9]+(?:-[A-Za-z0-9]+)*`)
+var specToken = lazyre.New(`SPEC-[A-Z][A-Z0-9]*-[0-9]+(?:-[A-Za-z0-9]+)*`)
 
 // Parse reads every tracker table of a Markdown file: a table whose header
 // row names a task id column ("Task ID" or "ID") and a status column
@@ -213,34 +214,34 @@ func splitRow(line string) []string {
 }
 
 var (
-	imageOrLink = regexp.MustCompile(`!?\[([^\]]*)\]\([^)]*\)`)
-	refLink     = regexp.MustCompile(`\[([^\]]*)\]\[[^\]]*\]`)
-	autoLink    = regexp.MustCompile(`<((?:https?|mailto):[^>]*)>`)
-	htmlBreak   = regexp.MustCompile(`(?i)<br\s*/?>`)
-	htmlTag     = regexp.MustCompile(`</?[A-Za-z][A-Za-z0-9]*(?:\s[^>]*)?>`)
-	emphasis    = regexp.MustCompile(`(\*\*|__|~~)(.+?)(\*\*|__|~~)`)
-	singleEmph  = regexp.MustCompile(`(^|[\s(])[*_]([^*_\s][^*_]*?)[*_]($|[\s).,:;!?])`)
+	imageOrLink = lazyre.New(`!?\[([^\]]*)\]\([^)]*\)`)
+	refLink     = lazyre.New(`\[([^\]]*)\]\[[^\]]*\]`)
+	autoLink    = lazyre.New(`<((?:https?|mailto):[^>]*)>`)
+	htmlBreak   = lazyre.New(`(?i)<br\s*/?>`)
+	htmlTag     = lazyre.New(`</?[A-Za-z][A-Za-z0-9]*(?:\s[^>]*)?>`)
+	emphasis    = lazyre.New(`(\*\*|__|~~)(.+?)(\*\*|__|~~)`)
+	singleEmph  = lazyre.New(`(^|[\s(])[*_]([^*_\s][^*_]*?)[*_]($|[\s).,:;!?])`)
 )
 
 // Clean reduces a cell to its text: links to their text, emphasis, code
 // spans and HTML tags removed, whitespace collapsed.
 func Clean(cell string) string {
 	s := cell
-	s = imageOrLink.ReplaceAllString(s, "$1")
-	s = refLink.ReplaceAllString(s, "$1")
-	s = autoLink.ReplaceAllString(s, "$1")
-	s = htmlBreak.ReplaceAllString(s, " ")
-	s = htmlTag.ReplaceAllString(s, "")
+	s = imageOrLink().ReplaceAllString(s, "$1")
+	s = refLink().ReplaceAllString(s, "$1")
+	s = autoLink().ReplaceAllString(s, "$1")
+	s = htmlBreak().ReplaceAllString(s, " ")
+	s = htmlTag().ReplaceAllString(s, "")
 	s = strings.ReplaceAll(s, "`", "")
 	for {
-		t := emphasis.ReplaceAllString(s, "$2")
+		t := emphasis().ReplaceAllString(s, "$2")
 		if t == s {
 			break
 		}
 		s = t
 	}
 	for {
-		t := singleEmph.ReplaceAllString(s, "$1$2$3")
+		t := singleEmph().ReplaceAllString(s, "$1$2$3")
 		if t == s {
 			break
 		}
@@ -277,7 +278,7 @@ func IsDone(status string) bool {
 // "docs/SPEC-OPS-004-x/evidence/commands/SPEC-KIT-060-y/" names
 // SPEC-KIT-060-y), or "".
 func SpecOf(cell string) string {
-	m := specToken.FindAllString(cell, -1)
+	m := specToken().FindAllString(cell, -1)
 	if len(m) == 0 {
 		return ""
 	}
