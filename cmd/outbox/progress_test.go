@@ -29,3 +29,22 @@ func TestNoProgressOffTerminal(t *testing.T) {
 	}
 	var _ func(deliver.Summary) = nil
 }
+
+func TestIsEmit(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"emit", "--spec", "S"}, true},
+		{[]string{"--repo", "emit", "deliver"}, false}, // "emit" is --repo's value
+		{[]string{"--repo", "r", "--config", "c.toml", "emit"}, true},
+		{[]string{"--repo=r", "--json", "emit"}, true},
+		{[]string{"deliver", "emit"}, false},
+		{[]string{"--help", "emit"}, false},
+		{nil, false},
+	} {
+		if got := isEmit(tt.args); got != tt.want {
+			t.Errorf("isEmit(%q) = %v, want %v", tt.args, got, tt.want)
+		}
+	}
+}
