@@ -111,7 +111,7 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 	if err != nil {
 		return res, err
 	}
-	commonDir := commonGitDir(gitDir)
+	commonDir := CommonGitDir(gitDir)
 	timeout := o.LockTimeout
 	if timeout <= 0 {
 		timeout = DefaultLockTimeout
@@ -258,9 +258,9 @@ func normalizePaths(in []string) ([]string, error) {
 	return kept, nil
 }
 
-// commonGitDir returns the directory holding objects and refs: the
+// CommonGitDir returns the directory holding objects and refs: the
 // "commondir" of a linked worktree, else gitDir itself.
-func commonGitDir(gitDir string) string {
+func CommonGitDir(gitDir string) string {
 	data, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
 	if err != nil {
 		return gitDir

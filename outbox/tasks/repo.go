@@ -24,6 +24,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+	"github.com/spec-kit/outbox/gitops"
 )
 
 // Repo is a repository opened read-only for the tracker history.
@@ -87,7 +88,7 @@ func Open(root string) (*Repo, error) {
 	if fi, err := os.Stat(gitDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%w: %s: no git directory at %s", ErrNotRepository, root, gitDir)
 	}
-	common := commonGitDir(gitDir)
+	common := gitops.CommonGitDir(gitDir)
 	var fs billy.Filesystem = osfs.New(gitDir)
 	if common != gitDir {
 		fs = dotgit.NewRepositoryFilesystem(osfs.New(gitDir), osfs.New(common))
@@ -99,50 +100,15 @@ func Open(root string) (*Repo, error) {
 
 // findGitDir returns the git directory of the working tree containing dir.
 func findGitDir(dir string) (string, error) {
-	abs, err := filepath.Abs(dir)
+	root, err := gitops.Discover(dir)
 	if err != nil {
 		return "", err
 	}
-	for d := abs; ; {
-		p := filepath.Join(d, ".git")
-		if fi, err := os.Stat(p); err == nil {
-			if fi.IsDir() {
-				return p, nil
-			}
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return "", err
-			}
-			gd, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
-			if !ok {
-				return "", fmt.Errorf("malformed .git file %s", p)
-			}
-			gd = strings.TrimSpace(gd)
-			if !filepath.IsAbs(gd) {
-				gd = filepath.Join(d, gd)
-			}
-			return filepath.Clean(gd), nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			return "", fmt.Errorf("no .git in %s or any parent", abs)
-		}
-		d = parent
-	}
-}
-
-// commonGitDir returns the directory holding objects and refs: the
-// "commondir" of a linked worktree, else gitDir itself.
-func commonGitDir(gitDir string) string {
-	data, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	gd, err := gitops.GitDir(root)
 	if err != nil {
-		return gitDir
+		return "", err
 	}
-	d := strings.TrimSpace(string(data))
-	if !filepath.IsAbs(d) {
-		d = filepath.Join(gitDir, d)
-	}
-	return filepath.Clean(d)
+	return filepath.Clean(gd), nil
 }
 
 // readObject returns the content of object h, which must be of type t
