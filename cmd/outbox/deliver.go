@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spec-kit/outbox/deliver"
-	"github.com/spec-kit/outbox/deliver/send"
 )
 
 // DeliverCmd is `outbox deliver`.
@@ -57,16 +56,9 @@ func (c *DeliverCmd) Run(env *Env) error {
 		}
 		return nil
 	}
-	n := c.MaxConcurrency
-	if n <= 0 {
-		n = ws.Config.Webhooks.MaxConcurrency
-	}
-	client := send.NewClient(n, "outbox/"+versionString())
-	defer client.CloseIdle()
-	r := &deliver.Runner{
-		Config: ws.Config, RepoRoot: ws.Root, Sender: client, Getenv: os.Getenv,
-		DryRun: c.DryRun, MaxConcurrency: n, Linger: c.Linger, UserAgent: "outbox/" + versionString(),
-	}
+	r, closeIdle := newRunner(ws, c.MaxConcurrency)
+	defer closeIdle()
+	r.DryRun, r.Linger = c.DryRun, c.Linger
 	specs := c.Spec
 	if len(specs) == 0 {
 		if specs, err = r.Specs(); err != nil {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spec-kit/outbox/deliver"
-	"github.com/spec-kit/outbox/deliver/send"
 	"github.com/spec-kit/outbox/outbox"
 	"github.com/spec-kit/outbox/outbox/inspect"
 	"github.com/spec-kit/outbox/outbox/replay"
@@ -177,11 +176,9 @@ func (c *ReplayCmd) pick(specs []*inspect.Spec, since, until time.Time) (map[str
 
 // deliver sends the replayed deliveries now, and only them.
 func (c *ReplayCmd) deliver(env *Env, ws *outbox.Workspace, specs []string, ids map[string]bool) (deliver.Summary, error) {
-	n := ws.Config.Webhooks.MaxConcurrency
-	client := send.NewClient(n, "outbox/"+versionString())
-	defer client.CloseIdle()
-	r := &deliver.Runner{Config: ws.Config, RepoRoot: ws.Root, Sender: client, Getenv: os.Getenv,
-		Linger: c.Linger, UserAgent: "outbox/" + versionString(), Only: ids}
+	r, closeIdle := newRunner(ws, 0)
+	defer closeIdle()
+	r.Linger, r.Only = c.Linger, ids
 	var done func()
 	r.Progress, done = progress(env.Stderr, "replay")
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

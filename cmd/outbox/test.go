@@ -7,8 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/spec-kit/outbox/deliver"
-	"github.com/spec-kit/outbox/deliver/send"
 	"github.com/spec-kit/outbox/ledger"
 	"github.com/spec-kit/outbox/outbox"
 	"github.com/spec-kit/outbox/outbox/event"
@@ -56,10 +54,9 @@ func (c *TestCmd) Run(env *Env) error {
 		return withCode(exitRuntime, err)
 	}
 	id := res.Deliveries[0].ID
-	client := send.NewClient(1, "outbox/"+versionString())
-	defer client.CloseIdle()
-	r := &deliver.Runner{Config: ws.Config, RepoRoot: ws.Root, Sender: client, Getenv: os.Getenv,
-		UserAgent: "outbox/" + versionString(), Only: map[string]bool{id: true}, OneShot: true}
+	r, closeIdle := newRunner(ws, 1)
+	defer closeIdle()
+	r.Only, r.OneShot = map[string]bool{id: true}, true
 	if _, err := r.Run(context.Background(), []string{c.Spec}); err != nil {
 		return withCode(exitRuntime, err)
 	}
