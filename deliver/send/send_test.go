@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -666,5 +667,15 @@ func BenchmarkSend(b *testing.B) {
 		if res := c.Send(ctx, r, time.Now()); res.Class != Delivered {
 			b.Fatalf("got %+v", res)
 		}
+	}
+}
+
+// TestProxyFromEnvironment: requests go through HTTPS_PROXY / HTTP_PROXY /
+// NO_PROXY like any Go client. (net/http never proxies loopback, so this
+// checks the transport's setting rather than a loopback round trip.)
+func TestProxyFromEnvironment(t *testing.T) {
+	c := NewClient(1, "outbox-test")
+	if c.tr.Proxy == nil || reflect.ValueOf(c.tr.Proxy).Pointer() != reflect.ValueOf(http.ProxyFromEnvironment).Pointer() {
+		t.Fatal("the transport does not take its proxy from the environment")
 	}
 }
