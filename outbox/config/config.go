@@ -30,6 +30,8 @@ const (
 	DefaultPerRequestTimeoutMS = 5000
 	DefaultMaxAgeHours         = 24
 	DefaultMaxSpoolBytes       = 5_000_000
+	DefaultEvidenceDir         = "docs/SPEC-OPS-004-integrated-coder-hooks/evidence/commands/{spec_id}"
+	DefaultConflictThreshold   = 1
 )
 
 // EnvWebhooksEnabled overrides [spec_ops.webhooks] enabled when set (see
@@ -47,15 +49,24 @@ type Config struct {
 
 // Webhooks is the [spec_ops.webhooks] table.
 type Webhooks struct {
-	Enabled        bool           `toml:"enabled"`         // default false
-	MaxConcurrency int            `toml:"max_concurrency"` // default 4, must be >= 1
-	SpoolDir       string         `toml:"spool_dir"`       // default DefaultSpoolDir; must contain "{spec_id}"; relative to the repo root unless absolute
-	DryRun         bool           `toml:"dry_run"`         // default false
-	Kick           bool           `toml:"kick"`            // default true: emit starts a detached deliver run
-	MaxSpoolBytes  int64          `toml:"max_spool_bytes"` // default 5 MB: the cap of one SPEC's webhooks/ directory
-	Commit         bool           `toml:"commit"`          // default false: commands commit the SPEC's webhooks files (as --commit)
-	CommitAuthor   string         `toml:"commit_author"`   // "Name <email>" of outbox's commits; default: git config, else outbox
-	Subscriptions  []Subscription `toml:"subscriptions"`
+	Enabled        bool   `toml:"enabled"`         // default false
+	MaxConcurrency int    `toml:"max_concurrency"` // default 4, must be >= 1
+	SpoolDir       string `toml:"spool_dir"`       // default DefaultSpoolDir; must contain "{spec_id}"; relative to the repo root unless absolute
+	DryRun         bool   `toml:"dry_run"`         // default false
+	Kick           bool   `toml:"kick"`            // default true: emit starts a detached deliver run
+	MaxSpoolBytes  int64  `toml:"max_spool_bytes"` // default 5 MB: the cap of one SPEC's webhooks/ directory
+	Commit         bool   `toml:"commit"`          // default false: commands commit the SPEC's webhooks files (as --commit)
+	CommitAuthor   string `toml:"commit_author"`   // "Name <email>" of outbox's commits; default: git config, else outbox
+	EvidenceDir    string `toml:"evidence_dir"`    // default DefaultEvidenceDir: where pipeline.completed finds each stage's telemetry; must contain "{spec_id}"
+	// EvidenceBaseURL is a link template with {path} (repository-relative,
+	// URL-escaped per segment) and optionally {commit} (HEAD's hash); when
+	// set, payloads carry evidence.links. Default "": no links.
+	EvidenceBaseURL string `toml:"evidence_base_url"`
+	// ConflictThreshold is consensus_conflict_threshold: the number of
+	// unresolved consensus conflicts at or above which emit --consensus also
+	// emits spec-auto.anomaly.consensus_conflict. Default 1, >= 1.
+	ConflictThreshold int            `toml:"consensus_conflict_threshold"`
+	Subscriptions     []Subscription `toml:"subscriptions"`
 }
 
 // Subscription is one [[spec_ops.webhooks.subscriptions]] entry. After Load
@@ -90,6 +101,9 @@ func Default() *Config {
 		SpoolDir:       DefaultSpoolDir,
 		Kick:           true,
 		MaxSpoolBytes:  DefaultMaxSpoolBytes,
+		EvidenceDir:    DefaultEvidenceDir,
+
+		ConflictThreshold: DefaultConflictThreshold,
 	}}
 }
 
@@ -137,6 +151,20 @@ func (w *Webhooks) SpoolDirFor(specID string) string {
 		dir = DefaultSpoolDir
 	}
 	return strings.ReplaceAll(dir, SpecIDPlaceholder, specID)
+}
+
+// EvidencePath is evidence_dir for specID, made absolute against the
+// repository root like SpoolPath.
+func (w *Webhooks) EvidencePath(repoRoot, specID string) string {
+	dir := w.EvidenceDir
+	if dir == "" {
+		dir = DefaultEvidenceDir
+	}
+	p := filepath.FromSlash(strings.ReplaceAll(dir, SpecIDPlaceholder, specID))
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(repoRoot, p)
 }
 
 // SpoolPath is SpoolDirFor made absolute against the repository root (an

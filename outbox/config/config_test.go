@@ -363,3 +363,35 @@ func TestCommitKeys(t *testing.T) {
 		}
 	}
 }
+
+func TestEvidenceLinks(t *testing.T) {
+	tests := []struct {
+		name, tmpl, commit string
+		paths              []string
+		want               []string
+	}{
+		{"unset", "", "abc", []string{"a/b.json"}, nil},
+		{"commit and path", "https://git.example/r/blob/{commit}/{path}", "abc123", []string{"docs/x/spec-plan_2026-01-01T00:00:00Z.json"},
+			[]string{"https://git.example/r/blob/abc123/docs/x/spec-plan_2026-01-01T00:00:00Z.json"}},
+		{"escaped segments", "https://git.example/r/{path}?at={commit}", "", []string{"a b/c#d.json"},
+			[]string{"https://git.example/r/a%20b/c%23d.json?at=HEAD"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := &Webhooks{EvidenceBaseURL: tt.tmpl}
+			got := w.EvidenceLinks(tt.commit, tt.paths)
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("EvidenceLinks = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestEvidencePathDefault(t *testing.T) {
+	c := Default()
+	got := c.Webhooks.EvidencePath("/repo", "SPEC-KIT-1")
+	want := filepath.Join("/repo", "docs/SPEC-OPS-004-integrated-coder-hooks/evidence/commands/SPEC-KIT-1")
+	if got != want || c.Webhooks.ConflictThreshold != 1 {
+		t.Errorf("EvidencePath = %q (threshold %d), want %q (1)", got, c.Webhooks.ConflictThreshold, want)
+	}
+}

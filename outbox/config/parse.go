@@ -27,6 +27,9 @@ type rawWebhooks struct {
 	MaxSpoolBytes  *int64            `toml:"max_spool_bytes"`
 	Commit         *bool             `toml:"commit"`
 	CommitAuthor   *string           `toml:"commit_author"`
+	EvidenceDir    *string           `toml:"evidence_dir"`
+	EvidenceURL    *string           `toml:"evidence_base_url"`
+	Threshold      *int              `toml:"consensus_conflict_threshold"`
 	Subscriptions  []rawSubscription `toml:"subscriptions"`
 }
 

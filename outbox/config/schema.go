@@ -9,7 +9,7 @@ import (
 // The schema of [spec_ops.webhooks]: the only keys this package accepts there.
 // Keep in sync with the toml tags of rawWebhooks and rawSubscription.
 var (
-	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "max_spool_bytes", "commit", "commit_author", "subscriptions"}
+	webhooksKeys     = []string{"enabled", "max_concurrency", "spool_dir", "dry_run", "kick", "max_spool_bytes", "commit", "commit_author", "evidence_dir", "evidence_base_url", "consensus_conflict_threshold", "subscriptions"}
 	subscriptionKeys = []string{
 		"id", "url", "url_env", "secret_env", "previous_secret_env", "active", "dry_run",
 		"allow_insecure_http", "include_events", "include_stages", "include_status",
@@ -19,33 +19,36 @@ var (
 
 	// keyTypes describes the TOML type expected for each key, by leaf name.
 	keyTypes = map[string]string{
-		"spec_ops":               "a table",
-		"webhooks":               "a table",
-		"subscriptions":          "an array of tables",
-		"enabled":                "a boolean",
-		"dry_run":                "a boolean",
-		"kick":                   "a boolean",
-		"max_spool_bytes":        "an integer",
-		"commit":                 "a boolean",
-		"commit_author":          "a string",
-		"max_age_hours":          "an integer",
-		"active":                 "a boolean",
-		"allow_insecure_http":    "a boolean",
-		"max_concurrency":        "an integer",
-		"max_attempts":           "an integer",
-		"initial_backoff_ms":     "an integer",
-		"jitter_ms":              "an integer",
-		"per_request_timeout_ms": "an integer",
-		"backoff_factor":         "a number",
-		"spool_dir":              "a string",
-		"id":                     "a string",
-		"url":                    "a string",
-		"url_env":                "a string",
-		"secret_env":             "a string",
-		"previous_secret_env":    "a string",
-		"include_events":         "an array of strings",
-		"include_stages":         "an array of strings",
-		"include_status":         "an array of strings",
+		"spec_ops":                     "a table",
+		"webhooks":                     "a table",
+		"subscriptions":                "an array of tables",
+		"enabled":                      "a boolean",
+		"dry_run":                      "a boolean",
+		"kick":                         "a boolean",
+		"max_spool_bytes":              "an integer",
+		"commit":                       "a boolean",
+		"commit_author":                "a string",
+		"evidence_dir":                 "a string",
+		"evidence_base_url":            "a string",
+		"consensus_conflict_threshold": "an integer",
+		"max_age_hours":                "an integer",
+		"active":                       "a boolean",
+		"allow_insecure_http":          "a boolean",
+		"max_concurrency":              "an integer",
+		"max_attempts":                 "an integer",
+		"initial_backoff_ms":           "an integer",
+		"jitter_ms":                    "an integer",
+		"per_request_timeout_ms":       "an integer",
+		"backoff_factor":               "a number",
+		"spool_dir":                    "a string",
+		"id":                           "a string",
+		"url":                          "a string",
+		"url_env":                      "a string",
+		"secret_env":                   "a string",
+		"previous_secret_env":          "a string",
+		"include_events":               "an array of strings",
+		"include_stages":               "an array of strings",
+		"include_status":               "an array of strings",
 	}
 )
 

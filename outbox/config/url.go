@@ -59,3 +59,45 @@ func isLoopback(host string) bool {
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.Unmap().IsLoopback()
 }
+
+// Placeholders of evidence_base_url.
+const (
+	PathPlaceholder   = "{path}"
+	CommitPlaceholder = "{commit}"
+)
+
+// evidenceURLProblem reports why tmpl is not a usable evidence_base_url, or
+// "" when it is: an absolute http(s) URL template holding {path}.
+func evidenceURLProblem(tmpl string) string {
+	if !strings.Contains(tmpl, PathPlaceholder) {
+		return "must contain " + PathPlaceholder
+	}
+	probe := strings.NewReplacer(PathPlaceholder, "p", CommitPlaceholder, "c").Replace(tmpl)
+	u, err := url.Parse(probe)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "want an absolute http(s) URL template, e.g. \"https://github.com/acme/repo/blob/{commit}/{path}\""
+	}
+	return ""
+}
+
+// EvidenceLinks builds one link per repository-relative path from
+// evidence_base_url, or returns nil when it is not set. {commit} becomes
+// commit (or "HEAD" when empty, as in an unborn branch); {path} becomes the
+// path with each segment URL-escaped.
+func (w *Webhooks) EvidenceLinks(commit string, paths []string) []string {
+	if w.EvidenceBaseURL == "" || len(paths) == 0 {
+		return nil
+	}
+	if commit == "" {
+		commit = "HEAD"
+	}
+	links := make([]string, 0, len(paths))
+	for _, p := range paths {
+		segs := strings.Split(p, "/")
+		for i, s := range segs {
+			segs[i] = url.PathEscape(s)
+		}
+		links = append(links, strings.NewReplacer(CommitPlaceholder, commit, PathPlaceholder, strings.Join(segs, "/")).Replace(w.EvidenceBaseURL))
+	}
+	return links
+}

@@ -108,6 +108,22 @@ func (v *validator) build(w *rawWebhooks) *Config {
 			v.add(ErrInvalid, webhooksKey+".max_spool_bytes", "must be >= 65536, got %d", wh.MaxSpoolBytes)
 		}
 	}
+	if w.EvidenceDir != nil {
+		wh.EvidenceDir = *w.EvidenceDir
+		v.spoolDir(webhooksKey+".evidence_dir", wh.EvidenceDir)
+	}
+	if w.EvidenceURL != nil {
+		wh.EvidenceBaseURL = *w.EvidenceURL
+		if msg := evidenceURLProblem(wh.EvidenceBaseURL); msg != "" {
+			v.add(ErrInvalid, webhooksKey+".evidence_base_url", "%q: %s", wh.EvidenceBaseURL, msg)
+		}
+	}
+	if w.Threshold != nil {
+		wh.ConflictThreshold = *w.Threshold
+		if wh.ConflictThreshold < 1 {
+			v.add(ErrInvalid, webhooksKey+".consensus_conflict_threshold", "must be >= 1, got %d", wh.ConflictThreshold)
+		}
+	}
 	if w.MaxConcurrency != nil {
 		wh.MaxConcurrency = *w.MaxConcurrency
 		if wh.MaxConcurrency < 1 {
