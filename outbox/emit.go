@@ -46,8 +46,14 @@ type Result struct {
 	Status         string     `json:"status,omitempty"`
 	IdempotencyKey string     `json:"idempotency_key,omitempty"`
 	TelemetryError string     `json:"telemetry_error,omitempty"`
+	Warnings       []string   `json:"warnings,omitempty"`
 	Deliveries     []Enqueued `json:"deliveries"`
 	Body           []byte     `json:"-"` // the payload (set on preview)
+
+	// Anomaly is the spec-auto.anomaly.consensus_conflict event raised
+	// beside the stage event when a consensus conflict reaches the
+	// threshold; nil when none was.
+	Anomaly *Result `json:"anomaly,omitempty"`
 }
 
 func (e *Emitter) now() time.Time {
@@ -66,7 +72,9 @@ func (e *Emitter) getenv(k string) string {
 
 // Emit builds the event of req, routes it and, unless it is a preview or a
 // repeat of an idempotency key already in the ledger, writes one spool file
-// per matching subscription and one ledger line for each.
+// per matching subscription and one ledger line for each. A consensus
+// conflict at or over the threshold adds a second, anomaly event
+// (Result.Anomaly), routed and deduplicated on its own.
 func (e *Emitter) Emit(req Request) (*Result, error) {
 	enabled, err := e.Config.EnabledWith(e.getenv)
 	if err != nil {
@@ -77,44 +85,54 @@ func (e *Emitter) Emit(req Request) (*Result, error) {
 		return res, nil
 	}
 	now := e.now().UTC()
-	b, err := e.build(req, now)
+	evs, err := e.build(req, now)
 	if err != nil {
 		return nil, err
 	}
-	res.Spec, res.EventID, res.Event = b.spec, b.payload.Event.ID, b.payload.Event.Type
-	res.Stage, res.Status, res.IdempotencyKey = b.payload.Event.Stage, b.payload.Event.Status, b.payload.Event.IdempotencyKey
-	res.TelemetryError = b.telemetryErr
-	body, err := b.payload.Marshal()
-	if err != nil {
-		return nil, fmt.Errorf("encode payload: %w", err)
-	}
-	subs, err := e.route(req, b.payload)
-	if err != nil {
-		return nil, err
-	}
-	ds := make([]*spool.Delivery, 0, len(subs))
-	for _, s := range subs {
-		ds = append(ds, &spool.Delivery{
-			ID: uuidv7.New(now), EventID: b.payload.Event.ID, Event: b.payload.Event.Type,
-			Spec: b.spec, Subscription: s.ID, IdempotencyKey: b.payload.Event.IdempotencyKey,
-			CreatedAt: now, Body: body,
-		})
-	}
-	if req.Preview {
-		res.Body = body
-		for _, d := range ds {
-			res.Deliveries = append(res.Deliveries, Enqueued{ID: d.ID, Subscription: d.Subscription})
+	results := make([]*Result, len(evs))
+	var all []*spool.Delivery
+	for i, b := range evs {
+		r := res
+		if i > 0 {
+			r = &Result{Enabled: enabled, Preview: req.Preview, Deliveries: []Enqueued{}}
+			res.Anomaly = r
 		}
+		results[i] = r
+		p := b.payload
+		r.Spec, r.EventID, r.Event = b.spec, p.Event.ID, p.Event.Type
+		r.Stage, r.Status, r.IdempotencyKey = p.Event.Stage, p.Event.Status, p.Event.IdempotencyKey
+		r.TelemetryError, r.Warnings = b.telemetryErr, b.warnings
+		body, err := p.Marshal()
+		if err != nil {
+			return nil, fmt.Errorf("encode payload: %w", err)
+		}
+		subs, err := e.route(req, p)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range subs {
+			b.deliveries = append(b.deliveries, &spool.Delivery{
+				ID: uuidv7.New(now), EventID: p.Event.ID, Event: p.Event.Type,
+				Spec: b.spec, Subscription: s.ID, IdempotencyKey: p.Event.IdempotencyKey,
+				CreatedAt: now, Body: body,
+			})
+		}
+		if req.Preview {
+			r.Body = body
+			for _, d := range b.deliveries {
+				r.Deliveries = append(r.Deliveries, Enqueued{ID: d.ID, Subscription: d.Subscription})
+			}
+		}
+		all = append(all, b.deliveries...)
+	}
+	if req.Preview || len(all) == 0 {
 		return res, nil
 	}
-	if len(ds) == 0 {
-		return res, nil
-	}
-	dir, err := e.SpoolDir(b.spec)
+	dir, err := e.SpoolDir(evs[0].spec)
 	if err != nil {
 		return nil, err
 	}
-	return res, e.enqueue(dir, ds, now, res)
+	return res, e.enqueue(dir, evs, results, now)
 }
 
 // route picks the subscriptions: the named ones, or those whose filters
@@ -136,11 +154,12 @@ func (e *Emitter) route(req Request, p *event.Payload) ([]*config.Subscription, 
 	return subs, nil
 }
 
-// enqueue writes the deliveries under the SPEC's lock, after checking the
-// idempotency key, then records them in the ledger. Spool files are written
-// before ledger lines: a crash in between can at worst make a repeated emit
-// enqueue again (at-least-once), never lose an event.
-func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, res *Result) error {
+// enqueue writes the deliveries of every event under the SPEC's lock,
+// skipping an event whose idempotency key the ledger already holds, then
+// records them in the ledger. Spool files are written before ledger lines: a
+// crash in between can at worst make a repeated emit enqueue again
+// (at-least-once), never lose an event.
+func (e *Emitter) enqueue(dir *spool.Dir, evs []*built, results []*Result, now time.Time) error {
 	if err := dir.Init(); err != nil {
 		return err
 	}
@@ -149,18 +168,32 @@ func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, r
 		return err
 	}
 	defer unlock()
-	key := ds[0].IdempotencyKey
-	seen, err := ledger.HasKey(dir.LedgerPath(), key)
-	if err != nil {
-		return err
+	var ds []*spool.Delivery
+	owner := map[string]*Result{} // delivery id -> its event's result
+	for i, b := range evs {
+		if len(b.deliveries) == 0 {
+			continue
+		}
+		seen, err := ledger.HasKey(dir.LedgerPath(), b.payload.Event.IdempotencyKey)
+		if err != nil {
+			return err
+		}
+		if seen {
+			results[i].Duplicate = true
+			continue
+		}
+		for _, d := range b.deliveries {
+			owner[d.ID] = results[i]
+		}
+		ds = append(ds, b.deliveries...)
 	}
-	if seen {
-		res.Duplicate = true
+	if len(ds) == 0 {
 		return nil
 	}
 	names, err := dir.Enqueue(ds, now)
 	for _, n := range names {
-		res.Deliveries = append(res.Deliveries, Enqueued{
+		r := owner[n.ID]
+		r.Deliveries = append(r.Deliveries, Enqueued{
 			ID: n.ID, Subscription: n.Subscription, File: e.rel(dir.Path(spool.Pending, n)),
 		})
 	}
@@ -171,7 +204,7 @@ func (e *Emitter) enqueue(dir *spool.Dir, ds []*spool.Delivery, now time.Time, r
 	for i, d := range ds {
 		lines[i] = ledger.Entry{
 			Time: now, Action: ledger.ActionEnqueued, Spec: d.Spec, Delivery: d.ID,
-			EventID: d.EventID, Event: d.Event, Subscription: d.Subscription, Key: key,
+			EventID: d.EventID, Event: d.Event, Subscription: d.Subscription, Key: d.IdempotencyKey,
 		}
 	}
 	return ledger.Append(dir.LedgerPath(), lines...)
@@ -195,15 +228,25 @@ type built struct {
 	spec         string
 	payload      *event.Payload
 	telemetryErr string
+	warnings     []string
+	deliveries   []*spool.Delivery // filled by Emit
 }
 
-func (e *Emitter) build(req Request, now time.Time) (*built, error) {
+// build makes the event of req and, when a consensus conflict reaches the
+// threshold, the anomaly event that goes with it (always second).
+func (e *Emitter) build(req Request, now time.Time) ([]*built, error) {
 	typ := req.Event
 	if typ == "" {
 		typ = event.TypeStageCompleted
 	}
 	if !event.IsKnownType(typ) {
 		return nil, fmt.Errorf("%w: --event %q: want one of %s", ErrUsage, typ, strings.Join(event.Types, ", "))
+	}
+	if req.Consensus != "" && typ != event.TypeStageCompleted && typ != event.TypeConsensusConflict {
+		return nil, fmt.Errorf("%w: --consensus goes with %s or %s, not %s", ErrUsage, event.TypeStageCompleted, event.TypeConsensusConflict, typ)
+	}
+	if typ == event.TypeConsensusConflict && req.Consensus == "" {
+		return nil, fmt.Errorf("%w: %s needs --consensus FILE", ErrUsage, typ)
 	}
 	b := &built{payload: &event.Payload{SchemaVersion: event.SchemaVersion}}
 	p := b.payload
@@ -233,6 +276,17 @@ func (e *Emitter) build(req Request, now time.Time) (*built, error) {
 		p.Evidence.Paths = append(p.Evidence.Paths, t.Path)
 		p.Evidence.Paths = append(p.Evidence.Paths, t.Artifacts...)
 	}
+	var cons *consensusRead
+	if req.Consensus != "" {
+		c, err := e.readConsensus(req.Consensus)
+		if err != nil {
+			return nil, err
+		}
+		cons = c
+		spec = firstNonEmpty(spec, c.spec)
+		stage = firstNonEmpty(stage, c.stage)
+		p.Evidence.Paths = append(p.Evidence.Paths, c.section.Source)
+	}
 	if req.Stage != "" {
 		st, ok := event.NormalizeStage(req.Stage)
 		if !ok {
@@ -248,12 +302,28 @@ func (e *Emitter) build(req Request, now time.Time) (*built, error) {
 		status = st
 	}
 	if spec == "" {
-		return nil, fmt.Errorf("%w: no SPEC id: pass --spec (or --telemetry with a readable specId)", ErrUsage)
+		return nil, fmt.Errorf("%w: no SPEC id: pass --spec (or --telemetry/--consensus with a readable SPEC id)", ErrUsage)
 	}
 	if !spool.ValidSpecID(spec) {
 		return nil, fmt.Errorf("%w: --spec %q: letters, digits, '.', '-' and '_' only", ErrUsage, spec)
 	}
 	b.spec = spec
+	threshold := max(e.Config.Webhooks.ConflictThreshold, 1)
+	if cons != nil {
+		cons.section.Threshold = threshold
+		if status == "" {
+			// Consensus alone: a conflict at the threshold stops the
+			// pipeline for arbitration; anything less lets it go on.
+			status = event.StatusSuccess
+			if cons.section.ConflictCount >= threshold {
+				status = event.StatusHalt
+			}
+		}
+		if stage == "" {
+			return nil, fmt.Errorf("%w: --consensus %s names no stage: pass --stage", ErrUsage, cons.section.Source)
+		}
+		p.Consensus = cons.section
+	}
 	switch typ {
 	case event.TypeStageCompleted:
 		if stage == "" || status == "" {
@@ -264,18 +334,62 @@ func (e *Emitter) build(req Request, now time.Time) (*built, error) {
 			return nil, fmt.Errorf("%w: %s needs --task-id", ErrUsage, typ)
 		}
 		p.Task = &event.Task{ID: req.TaskID, Title: req.TaskTitle, Status: "Done"}
+	case event.TypePipelineCompleted:
+		pl, paths, err := e.pipelineCompleted(spec, status)
+		if err != nil {
+			return nil, err
+		}
+		status = pl.status
+		p.Pipeline = pl.section
+		p.Evidence.Paths = append(p.Evidence.Paths, paths...)
+		session = pl.session
 	}
 	if req.TaskID != "" && p.Task == nil {
 		p.Task = &event.Task{ID: req.TaskID, Title: req.TaskTitle}
 	}
 	p.Event.Stage, p.Event.Status = stage, status
 	p.Spec = event.Spec{ID: spec, Branch: gitops.Branch(e.RepoRoot)}
-	if stage != "" {
+	if stage != "" && p.Pipeline == nil {
 		p.Pipeline = pipelineFor(spec, stage, status)
 	}
 	p.Data = req.Data
+	if session == "" && cons != nil {
+		session = "consensus-" + cons.id
+	}
 	p.Event.IdempotencyKey = idempotencyKey(req, typ, spec, stage, status, session, p.Event.ID)
-	return b, nil
+	if cons != nil {
+		p.Evidence.Paths = append(p.Evidence.Paths, cons.arbiterPaths()...)
+	}
+	var commit string
+	if e.Config.Webhooks.EvidenceBaseURL != "" {
+		commit = gitops.HeadCommit(e.RepoRoot)
+	}
+	p.Evidence.Links = e.Config.Webhooks.EvidenceLinks(commit, p.Evidence.Paths)
+	if cons != nil {
+		b.warnings = append(b.warnings, cons.warnings...)
+	}
+	evs := []*built{b}
+	switch {
+	case typ == event.TypeConsensusConflict:
+		p.Anomaly = cons.anomaly(spec, stage)
+	case cons != nil && cons.section.ConflictCount >= threshold:
+		evs = append(evs, b.anomalyOf(cons, now))
+	}
+	return evs, nil
+}
+
+// anomalyOf is the spec-auto.anomaly.consensus_conflict event that goes with
+// stage event b: same SPEC, stage, status, consensus and evidence, its own id,
+// and the stage event's idempotency key with "/anomaly" appended.
+func (b *built) anomalyOf(c *consensusRead, now time.Time) *built {
+	src := b.payload
+	p := *src
+	p.Event = src.Event
+	p.Event.ID = uuidv7.New(now)
+	p.Event.Type = event.TypeConsensusConflict
+	p.Event.IdempotencyKey = src.Event.IdempotencyKey + "/anomaly"
+	p.Anomaly = c.anomaly(b.spec, src.Event.Stage)
+	return &built{spec: b.spec, payload: &p}
 }
 
 // idempotencyKey is the explicit key, else one derived from what identifies
@@ -287,6 +401,8 @@ func idempotencyKey(req Request, typ, spec, stage, status, session, eventID stri
 		return req.IdempotencyKey
 	case typ == event.TypeStageCompleted && session != "":
 		return spec + "/" + stage + "/" + session
+	case typ == event.TypePipelineCompleted && session != "":
+		return spec + "/pipeline/" + session
 	case session != "":
 		return spec + "/" + typ + "/" + stage + "/" + session
 	case typ == event.TypeTaskCompleted:

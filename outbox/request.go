@@ -12,6 +12,7 @@ type Request struct {
 	Stage          string            // any spelling NormalizeStage accepts; inferred from Telemetry
 	Status         string            // success|failure|halt; inferred from Telemetry
 	Telemetry      string            // guardrail telemetry v1 file, absolute or relative to the working directory
+	Consensus      string            // consensus synthesis JSON or telemetry v2 JSONL, same path rules
 	IdempotencyKey string            // default: derived from spec, stage and session (see Key)
 	TaskID         string            // spec-kit.task.completed
 	TaskTitle      string            //

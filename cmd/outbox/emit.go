@@ -18,6 +18,7 @@ type EmitCmd struct {
 	Stage          string   `placeholder:"STAGE" help:"Pipeline stage: plan, tasks, implement, validate, audit, unlock. Inferred from --telemetry."`
 	Status         string   `placeholder:"STATUS" help:"success, failure or halt. Inferred from --telemetry."`
 	Telemetry      string   `placeholder:"FILE" help:"Spec-Kit guardrail telemetry v1 file; spec, stage and status are read from it. A missing or malformed file still enqueues, with the error in the payload."`
+	Consensus      string   `placeholder:"FILE" help:"Consensus synthesis JSON or telemetry v2 JSONL of the stage: adds a consensus section, and when its unresolved conflicts reach consensus_conflict_threshold also emits spec-auto.anomaly.consensus_conflict (to opted-in subscriptions only)."`
 	IdempotencyKey string   `placeholder:"KEY" help:"Emitting the same key twice enqueues once. Default: SPEC/stage/session from the telemetry, SPEC/task for tasks, else none."`
 	TaskID         string   `placeholder:"ID" help:"Task id, for spec-kit.task.completed."`
 	TaskTitle      string   `placeholder:"TITLE" help:"Task title, for spec-kit.task.completed."`
@@ -37,6 +38,14 @@ func (c *EmitCmd) Help() string {
   outbox emit --spec SPEC-KIT-065 --stage validate --status failure
   outbox emit --spec SPEC-KIT-065 --event spec-kit.task.completed --task-id T60 --task-title "Add webhooks"
 
+  # a stage with its consensus (a conflict also raises the anomaly event):
+  outbox emit --telemetry .../commands/SPEC-KIT-065/spec-plan_2026-11-20T10:01:02Z-1.json \
+              --consensus .../consensus/SPEC-KIT-065/spec-plan_2026-11-20T10:05:12Z_synthesis.json
+
+  # at the end of /spec-auto (stages, statuses and the failing stage come
+  # from the newest telemetry of each stage under evidence_dir):
+  outbox emit --spec SPEC-KIT-065 --event spec-auto.pipeline.completed --status success
+
 emit never touches the network and returns in milliseconds: it starts a
 detached 'outbox deliver --spec SPEC' (logging to the SPEC's tmp/deliver.log)
 and does not wait for it. It writes nothing when webhooks are disabled
@@ -46,7 +55,8 @@ and does not wait for it. It writes nothing when webhooks are disabled
 // emitJSON is the --json output of emit.
 type emitJSON struct {
 	*outbox.Result
-	Payload json.RawMessage `json:"payload,omitempty"`
+	Payload        json.RawMessage `json:"payload,omitempty"`
+	AnomalyPayload json.RawMessage `json:"anomaly_payload,omitempty"`
 }
 
 // Run enqueues the event.
@@ -61,7 +71,7 @@ func (c *EmitCmd) Run(env *Env) error {
 	}
 	em := &outbox.Emitter{Config: ws.Config, RepoRoot: ws.Root, Getenv: os.Getenv}
 	res, err := em.Emit(outbox.Request{
-		Spec: c.Spec, Event: c.Event, Stage: c.Stage, Status: c.Status, Telemetry: c.Telemetry,
+		Spec: c.Spec, Event: c.Event, Stage: c.Stage, Status: c.Status, Telemetry: c.Telemetry, Consensus: c.Consensus,
 		IdempotencyKey: c.IdempotencyKey, TaskID: c.TaskID, TaskTitle: c.TaskTitle, Data: data,
 		Preview: c.Preview,
 	})
@@ -72,16 +82,21 @@ func (c *EmitCmd) Run(env *Env) error {
 		return withCode(exitRuntime, err)
 	}
 	var commitErr error
-	if !res.Preview && len(res.Deliveries) > 0 {
-		commitErr = c.commit(env, ws, []string{res.Spec}, fmt.Sprintf("enqueued %s for %d subscription(s)", describe(res), len(res.Deliveries)))
+	n := enqueuedCount(res)
+	if !res.Preview && n > 0 {
+		what := describe(res)
+		if res.Anomaly != nil && len(res.Anomaly.Deliveries) > 0 {
+			what += " and " + describe(res.Anomaly)
+		}
+		commitErr = c.commit(env, ws, []string{res.Spec}, fmt.Sprintf("enqueued %s for %d subscription(s)", what, n))
 	}
-	if ws.Config.Webhooks.Kick && !c.NoKick && !res.Preview && len(res.Deliveries) > 0 {
+	if ws.Config.Webhooks.Kick && !c.NoKick && !res.Preview && n > 0 {
 		if err := kick(env, ws, em, res.Spec, c.Commit); err != nil {
 			fmt.Fprintf(env.Stderr, "outbox: warning: %v (the next 'outbox deliver' will send it)\n", err)
 		}
 	}
 	if env.JSON {
-		if err := printJSON(env.Stdout, emitJSON{Result: res, Payload: res.Body}); err != nil {
+		if err := printJSON(env.Stdout, emitJSON{Result: res, Payload: res.Body, AnomalyPayload: anomalyBody(res)}); err != nil {
 			return err
 		}
 	} else if err := printEmit(env, res); err != nil {
@@ -112,10 +127,36 @@ func kick(env *Env, ws *outbox.Workspace, em *outbox.Emitter, spec string, commi
 	return deliver.Kick(self, args, filepath.Join(dir.TmpPath(), "deliver.log"))
 }
 
+func anomalyBody(res *outbox.Result) []byte {
+	if res.Anomaly == nil {
+		return nil
+	}
+	return res.Anomaly.Body
+}
+
+// enqueuedCount is the number of deliveries an emit wrote (or would write).
+func enqueuedCount(res *outbox.Result) int {
+	n := len(res.Deliveries)
+	if res.Anomaly != nil {
+		n += len(res.Anomaly.Deliveries)
+	}
+	return n
+}
+
 func printEmit(env *Env, res *outbox.Result) error {
+	if err := printEvent(env, res); err != nil || res.Anomaly == nil {
+		return err
+	}
+	return printEvent(env, res.Anomaly)
+}
+
+func printEvent(env *Env, res *outbox.Result) error {
 	w, ew := env.Stdout, env.Stderr
 	if res.TelemetryError != "" {
 		fmt.Fprintf(ew, "outbox: warning: %s (enqueued with minimal fields)\n", res.TelemetryError)
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(ew, "outbox: warning: %s\n", warn)
 	}
 	switch {
 	case !res.Enabled && !res.Preview:

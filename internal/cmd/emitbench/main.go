@@ -1,7 +1,11 @@
 // Command emitbench measures whole-process `outbox emit` latency: it runs
 // the outbox binary many times against a throwaway repository with ten
 // subscriptions, next to a trivial Go binary exec'd the same way, and
-// prints p50/p95/p99 wall times of both. It is run by `make bench`.
+// prints p50/p95/p99 wall times of both. With -guardrail it then times the
+// documented guardrail one-liner (a shell running `outbox emit --telemetry
+// ... || true`) with the kick on and every endpoint down (a closed loopback
+// port), against the 200 ms per-stage budget of the spec. It is run by
+// `make bench`.
 package main
 
 import (
@@ -24,10 +28,17 @@ spool_dir = "hooks/{spec_id}"
 func main() {
 	outbox := flag.String("outbox", "bin/outbox", "outbox binary")
 	runs := flag.Int("runs", 300, "emits to time")
+	guardrail := flag.Int("guardrail", 100, "guardrail one-liners to time with the kick on and the endpoint down (0: skip)")
 	flag.Parse()
 	if err := bench(*outbox, *runs); err != nil {
 		fmt.Fprintln(os.Stderr, "emitbench:", err)
 		os.Exit(1)
+	}
+	if *guardrail > 0 {
+		if err := benchGuardrail(*outbox, *guardrail); err != nil {
+			fmt.Fprintln(os.Stderr, "emitbench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
