@@ -3,17 +3,29 @@ GO      ?= go
 BIN     ?= bin/outbox
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -s -w -X main.version=$(VERSION)
+FUZZTIME ?= 60s
 
-.PHONY: all build test vet fmt-check demo bench clean
+.PHONY: all build test vet fmt-check fuzz fuzz-short demo bench clean
 
 all: build
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/outbox
 
-## test: formatting, go vet and the whole suite under the race detector.
+## test: formatting, go vet, the whole suite under the race detector, then
+## a short pass of every fuzz target.
 test: fmt-check vet
 	$(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz-short
+
+## fuzz: every Fuzz target of the module (found by scripts/fuzz.sh), for
+## FUZZTIME each (default 60s): make fuzz FUZZTIME=5m
+fuzz:
+	GO='$(GO)' FUZZTIME='$(FUZZTIME)' sh scripts/fuzz.sh
+
+## fuzz-short: the same, 3s per target.
+fuzz-short:
+	GO='$(GO)' FUZZTIME=3s sh scripts/fuzz.sh
 
 vet:
 	$(GO) vet ./...

@@ -45,8 +45,7 @@ func decodeFast(data []byte) (f file, ok bool) {
 	if !ok {
 		return f, false
 	}
-	var b strings.Builder
-	b.Grow(len(body))
+	b := make([]byte, 0, len(body))
 	for i := 0; len(body) > 0; i++ {
 		line, after, found := bytes.Cut(body, []byte("\n"))
 		if !found {
@@ -54,7 +53,7 @@ func decodeFast(data []byte) (f file, ok bool) {
 		}
 		body = after
 		if i > 0 {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
 		if len(line) == 0 {
 			continue
@@ -63,23 +62,37 @@ func decodeFast(data []byte) (f file, ok bool) {
 		if !ok {
 			return f, false
 		}
-		b.Write(content)
+		b = append(b, content...)
 	}
-	f.Body = b.String()
+	// Only a body that Encode itself writes as a literal block reads the
+	// same here and in YAML (which, for one, reads a line of spaces as an
+	// empty line).
+	if !literalSafe(b) {
+		return f, false
+	}
+	f.Body = string(b)
 	return f, true
 }
 
 // scalar returns the value of a "key: value" line when it is a plain
-// scalar that cannot mean anything but its text, or a double-quoted one
-// without escapes.
+// scalar that cannot mean anything but its text, or a double-quoted one of
+// printable ASCII without escapes.
 func scalar(line []byte, key string) (string, bool) {
 	v, ok := bytes.CutPrefix(line, []byte(key+": "))
 	if !ok || len(v) == 0 {
 		return "", false
 	}
 	if v[0] == '"' {
-		if len(v) < 2 || v[len(v)-1] != '"' || bytes.ContainsAny(v[1:len(v)-1], "\"\\") {
+		if len(v) < 2 || v[len(v)-1] != '"' {
 			return "", false
+		}
+		for _, c := range v[1 : len(v)-1] {
+			// Control characters and invalid UTF-8 make YAML reject the
+			// file, some other characters break lines: the YAML decoder's
+			// business.
+			if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+				return "", false
+			}
 		}
 		return string(v[1 : len(v)-1]), true
 	}

@@ -164,7 +164,14 @@ func parse(data []byte) (*Guardrail, error) {
 	case len(raw.SchemaVersion) == 0 || string(raw.SchemaVersion) == "null":
 		probs = append(probs, fmt.Errorf("%w: schemaVersion is missing", ErrNotGuardrail))
 	case !ok || version != 1:
-		probs = append(probs, fmt.Errorf("%w: schemaVersion is %s", ErrNotGuardrail, clip(string(raw.SchemaVersion))))
+		// Compact: an object or array value may span lines, and errors are
+		// one line.
+		shown := raw.SchemaVersion
+		var compact bytes.Buffer
+		if json.Compact(&compact, shown) == nil {
+			shown = compact.Bytes()
+		}
+		probs = append(probs, fmt.Errorf("%w: schemaVersion is %s", ErrNotGuardrail, clip(string(shown))))
 	}
 
 	if stage, ok := stageOf(raw.Command); ok {
