@@ -61,7 +61,8 @@ func (e *Emitter) readConsensus(path string) (*consensusRead, error) {
 	r.section = &event.Consensus{
 		Status: c.Status(), ReportedStatus: c.ReportedStatus, Source: rel, Format: c.Format,
 		ConflictCount: c.ConflictCount(), Agreements: nonNil(c.Agreements), Conflicts: nonNil(c.Conflicts),
-		DisagreementDetected: c.DisagreementDetected, EscalationTriggered: c.EscalationTriggered, Notes: c.Notes,
+		DisagreementDetected: c.DisagreementDetected || c.ConflictCount() > 0,
+		EscalationTriggered:  c.EscalationTriggered, Notes: c.Notes,
 	}
 	for _, x := range c.Resolved {
 		r.section.ConflictsResolved = append(r.section.ConflictsResolved, event.Resolved{Issue: x.Issue, Resolution: x.Resolution})
@@ -102,10 +103,11 @@ func (r *consensusRead) anomaly(spec, stage string) *event.Anomaly {
 	c := r.section
 	resume := "/spec-auto " + spec + " --from spec-" + strings.ToLower(stage)
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "Consensus conflict in %s at stage %s: %d unresolved conflict", spec, stage, c.ConflictCount)
+	fmt.Fprintf(&sb, "Consensus conflict in %s at stage %s: the agents left %d conflict", spec, stage, c.ConflictCount)
 	if c.ConflictCount != 1 {
 		sb.WriteString("s")
 	}
+	sb.WriteString(" unresolved")
 	fmt.Fprintf(&sb, " (threshold %d)", c.Threshold)
 	var failed []string
 	for _, a := range c.Agents {
@@ -123,7 +125,11 @@ func (r *consensusRead) anomaly(spec, stage string) *event.Anomaly {
 	if a := r.arbiter; a != nil {
 		m.Source, m.Arbiter, m.ArbiterPath = "arbiter", a.Arbiter, r.arbiterPath
 		m.Resolution, m.Decision, m.Followups = a.Status, a.Decision, a.Followups
-		fmt.Fprintf(&sb, ". Arbiter %s: %s", firstNonEmpty(a.Arbiter, "decision"), sentence(a.Decision))
+		fmt.Fprintf(&sb, ". Arbiter %s", firstNonEmpty(a.Arbiter, "decision"))
+		if a.Status != "" {
+			fmt.Fprintf(&sb, " (%s)", a.Status)
+		}
+		fmt.Fprintf(&sb, ": %s", sentence(a.Decision))
 	} else {
 		fmt.Fprintf(&sb, ". No arbiter decision yet: resolve the conflicts, then resume with %s", resume)
 	}
