@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -41,7 +42,10 @@ type Handler struct {
 	Fail      int           // answer FailStatus to the first Fail requests
 	Status    int           // answer this to every request after the failures (default 200)
 	FailWith  int           // status for the first Fail requests (default 503)
-	OnDeliver func(Delivery)
+	// RetryAfter, when positive, is sent as Retry-After (in seconds) with
+	// the first Fail answers, as a throttling endpoint does.
+	RetryAfter int
+	OnDeliver  func(Delivery)
 
 	mu    sync.Mutex
 	count int
@@ -93,6 +97,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	h.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
+	if h.RetryAfter > 0 && d.Verified && n <= h.Fail {
+		w.Header().Set("Retry-After", strconv.Itoa(h.RetryAfter))
+	}
 	w.WriteHeader(d.Status)
 	json.NewEncoder(w).Encode(map[string]any{"id": d.ID, "verified": d.Verified, "status": d.Status})
 	if h.OnDeliver != nil {

@@ -23,6 +23,7 @@ type ListenCmd struct {
 	PreviousSecretEnv string `placeholder:"NAME" help:"Also accept signatures made with this secret (rotation)."`
 	Fail              int    `placeholder:"N" help:"Answer the first N requests with --fail-status."`
 	FailStatus        int    `default:"503" help:"Status for the --fail requests."`
+	RetryAfter        int    `placeholder:"SECONDS" help:"Send Retry-After: SECONDS with the --fail answers (try --fail-status 429)."`
 	Status            int    `default:"200" help:"Status for every other verified request."`
 	Count             int    `placeholder:"N" help:"Exit after N verified requests answered with a 2xx."`
 	Body              bool   `help:"Print each body after its line."`
@@ -63,7 +64,7 @@ func (c *ListenCmd) Run(env *Env) error {
 		done = make(chan struct{})
 		ok   int
 	)
-	h := &receiver.Handler{Secrets: secrets, Fail: c.Fail, FailWith: c.FailStatus, Status: c.Status,
+	h := &receiver.Handler{Secrets: secrets, Fail: c.Fail, FailWith: c.FailStatus, Status: c.Status, RetryAfter: c.RetryAfter,
 		OnDeliver: func(d receiver.Delivery) {
 			mu.Lock()
 			defer mu.Unlock()
