@@ -102,9 +102,10 @@ func (e *Emitter) pipelineCompleted(spec, status string) (*pipelineRun, []string
 }
 
 // newestStageFiles reads every spec-<stage>_*.json in dir and keeps the
-// newest of each stage: the latest telemetry timestamp; files without a
-// readable timestamp count only when no file of the stage has one, and then
-// the greatest name wins. A missing directory has no stages.
+// newest of each stage: the latest telemetry timestamp, or for a file that
+// cannot tell (truncated, malformed), the time its name starts its session
+// with; files with neither count only when no file of the stage has one,
+// and then the greatest name wins. A missing directory has no stages.
 func newestStageFiles(dir string) (map[string]*stageFile, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -134,11 +135,27 @@ func newestStageFiles(dir string) (map[string]*stageFile, error) {
 				f.at = t
 			}
 		}
+		if f.at.IsZero() {
+			f.at = nameTime(name) // a truncated file still says when it was written
+		}
 		if cur, ok := newest[st]; !ok || newer(f, cur) {
 			newest[st] = f
 		}
 	}
 	return newest, nil
+}
+
+// nameTime reads the time a session id starts with from a telemetry file
+// name (spec-plan_2026-11-20T10:01:02Z-1234567890.json); zero when there
+// is none.
+func nameTime(name string) time.Time {
+	_, session, _ := strings.Cut(name, "_")
+	if end := strings.IndexByte(session, 'Z'); end > 0 {
+		if t, err := time.Parse(time.RFC3339, session[:end+1]); err == nil {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 // newer orders two telemetry files of one stage.

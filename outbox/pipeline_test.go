@@ -46,6 +46,10 @@ func TestPipelineCompleted(t *testing.T) {
 		// says what could not be read (as a stage event would).
 		{name: "newer partly unreadable telemetry", extra: map[string]string{"spec-tasks_2026-11-21T00:00:00Z-1.json": `{"schemaVersion": 1, "command": "spec-ops-tasks", "timestamp": "2026-11-21T00:00:00Z", "specId": 7, "policy": {"final": {"status": "failed"}}}`},
 			wantStatus: event.StatusFailure, wantFailed: "Tasks", wantFailTel: "spec-tasks_2026-11-21T00:00:00Z-1.json", wantParseError: "Tasks"},
+		// A guardrail that died mid-write: the newest audit file is
+		// truncated, and its name says when it was written.
+		{name: "newest telemetry truncated", extra: map[string]string{"spec-audit_2026-11-21T00:00:00Z-9.json": `{"schemaVersion": 1, "command": "spec-ops-au`},
+			wantStatus: event.StatusFailure, wantFailed: "Audit", wantFailTel: "spec-audit_2026-11-21T00:00:00Z-9.json", wantParseError: "Audit"},
 		{name: "no telemetry", emptyDir: true, wantStatus: event.StatusFailure, wantFailed: "Plan", wantMissing: 6},
 	}
 	for _, tt := range tests {
