@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/spec-kit/outbox/internal/jsonpos"
 	"github.com/spec-kit/outbox/outbox/event"
 )
 
@@ -47,7 +48,7 @@ func ParseArbiter(data []byte) (*Arbiter, error) {
 	if err != nil {
 		var se *syntaxError
 		if errors.As(err, &se) {
-			line, col := position(bytes.TrimPrefix(data, bom), se.off)
+			line, col := jsonpos.Position(bytes.TrimPrefix(data, bom), se.off)
 			return nil, fmt.Errorf("%w: line %d, column %d: %s", ErrFormat, line, col, se.msg)
 		}
 		if errors.Is(err, ErrNoDecision) {

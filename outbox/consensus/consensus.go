@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spec-kit/outbox/internal/jsonpos"
 	"github.com/spec-kit/outbox/outbox/event"
 )
 
@@ -167,7 +168,7 @@ func Parse(data []byte) (*Consensus, error) {
 	if se == nil {
 		return nil, fmt.Errorf("%w: %v", ErrFormat, err)
 	}
-	line, col := position(data, se.off)
+	line, col := jsonpos.Position(data, se.off)
 	return nil, fmt.Errorf("%w: line %d, column %d: %s", ErrFormat, line, col, se.msg)
 }
 
@@ -221,7 +222,7 @@ func parseLines(lines []jsonlLine) (*Consensus, error) {
 		first, at = err, lines[i]
 	}
 	if se, ok := first.(*syntaxError); ok {
-		_, col := position(at.text, se.off)
+		_, col := jsonpos.Position(at.text, se.off)
 		return nil, fmt.Errorf("%w: line %d: %s (column %d)", ErrFormat, at.n, se.msg, col)
 	}
 	return nil, fmt.Errorf("%w: line %d: %v", ErrFormat, at.n, first)

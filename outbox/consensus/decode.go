@@ -261,13 +261,3 @@ func schemaMajor(r json.RawMessage) (major int, ok bool) {
 	}
 	return int(v), true
 }
-
-// position gives the 1-based line and column of byte offset-1 of data
-// (encoding/json reports a syntax error "after reading offset bytes").
-func position(data []byte, offset int64) (line, col int) {
-	i := int(min(max(offset-1, 0), int64(len(data))))
-	before := data[:i]
-	line = 1 + bytes.Count(before, []byte{'\n'})
-	col = i - bytes.LastIndexByte(before, '\n')
-	return line, col
-}

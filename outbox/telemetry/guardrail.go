@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spec-kit/outbox/internal/jsonpos"
 	"github.com/spec-kit/outbox/outbox/event"
 )
 
@@ -134,13 +135,13 @@ func parse(data []byte) (*Guardrail, error) {
 		var typ *json.UnmarshalTypeError
 		switch {
 		case errors.As(err, &syn):
-			line, col := position(data, syn.Offset)
+			line, col := jsonpos.Position(data, syn.Offset)
 			return nil, fmt.Errorf("%w: line %d, column %d: %s", ErrMalformed, line, col, syn.Error())
 		case errors.As(err, &typ):
 			if !isObject(data) {
 				return nil, fmt.Errorf("%w: the top level is a JSON %s, want an object", ErrMalformed, typ.Value)
 			}
-			line, col := position(data, typ.Offset)
+			line, col := jsonpos.Position(data, typ.Offset)
 			probs = append(probs, fmt.Errorf("%w: line %d, column %d: %s is a JSON %s, want %s",
 				ErrMalformed, line, col, typ.Field, typ.Value, kindName(typ.Type)))
 		default:
@@ -307,17 +308,6 @@ func schemaVersion(raw json.RawMessage) (version int, ok bool) {
 		return 0, true
 	}
 	return int(f), true
-}
-
-// position gives the 1-based line and column of the last byte read when
-// encoding/json stopped "after reading offset bytes": the offending byte of a
-// syntax error, the last byte of a value of the wrong type.
-func position(data []byte, offset int64) (line, col int) {
-	i := int(min(max(offset-1, 0), int64(len(data))))
-	before := data[:i]
-	line = 1 + bytes.Count(before, []byte{'\n'})
-	col = i - bytes.LastIndexByte(before, '\n')
-	return line, col
 }
 
 func isObject(data []byte) bool {
