@@ -36,19 +36,34 @@ const EnvDryRun = "SPECKIT_WEBHOOKS_DRY_RUN"
 // DryRunDir is the folder, beside spool/, where dry runs record requests.
 const DryRunDir = "dry-run"
 
-// deliverOne makes one attempt at n and commits its outcome.
-func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c *committer, fl *inflight) (outcome, error) {
-	from := dir.Path(spool.Pending, n)
+// spoolPaths are a drain's state folders, each with a trailing separator,
+// so that a delivery's paths are one concatenation.
+type spoolPaths struct {
+	pending, sent, dead string
+}
+
+func newSpoolPaths(dir *spool.Dir) spoolPaths {
+	sep := string(filepath.Separator)
+	return spoolPaths{
+		pending: dir.StatePath(spool.Pending) + sep,
+		sent:    dir.StatePath(spool.Sent) + sep,
+		dead:    dir.StatePath(spool.Dead) + sep,
+	}
+}
+
+// deliverOne makes one attempt at n and submits its outcome.
+func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, sp spoolPaths, n spool.Name, c *committer, fl *inflight) (outcome, error) {
+	name := n.String()
+	from := sp.pending + name
 	// Lines after "enqueued" carry only what identifies the delivery: the
 	// ledger is per SPEC, and the enqueued line has the event.
 	base := ledger.Entry{Delivery: n.ID, Subscription: n.Subscription}
 	dead := func(reason string) (outcome, error) {
 		e := base
 		e.Action, e.Reason = ledger.ActionDead, reason
-		r.move(c, fl, from, dir.Path(spool.Dead, n), e)
-		return outDead, nil
+		return outDead, r.move(c, fl, from, sp.dead+name, e)
 	}
-	d, err := dir.Read(spool.Pending, n)
+	d, err := dir.ReadPath(from, n)
 	if errors.Is(err, fs.ErrNotExist) {
 		return outRetry, nil // moved away under us (by hand): nothing to do
 	}
@@ -66,8 +81,7 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 		}
 		e := base
 		e.Action, e.Attempt = ledger.ActionDryRun, n.Attempt
-		r.move(c, fl, from, dir.Path(spool.Sent, n), e)
-		return outDryRun, nil
+		return outDryRun, r.move(c, fl, from, sp.sent+name, e)
 	}
 
 	res := r.attempt(ctx, sub, d, now)
@@ -91,26 +105,23 @@ func (r *Runner) deliverOne(ctx context.Context, dir *spool.Dir, n spool.Name, c
 	case send.Delivered:
 		e := base
 		e.Action, e.Attempt = ledger.ActionDelivered, n.Attempt
-		r.move(c, fl, from, dir.Path(spool.Sent, n), att, e)
-		return outDelivered, nil
+		return outDelivered, r.move(c, fl, from, sp.sent+name, att, e)
 	case send.Retry:
 		next := spool.Name{Due: due, Attempt: n.Attempt + 1, ID: n.ID, Subscription: n.Subscription}
 		e := base
 		e.Action, e.Attempt, e.NextDue = ledger.ActionRetryScheduled, next.Attempt, due
-		r.move(c, fl, from, dir.Path(spool.Pending, next), att, e)
-		return outRetry, nil
+		return outRetry, r.move(c, fl, from, sp.pending+next.String(), att, e)
 	default:
 		e := base
 		e.Action, e.Attempt, e.Reason = ledger.ActionDead, n.Attempt, firstNonEmpty(reason, res.Error)
-		r.move(c, fl, from, dir.Path(spool.Dead, n), att, e)
-		return outDead, nil
+		return outDead, r.move(c, fl, from, sp.dead+name, att, e)
 	}
 }
 
 // attempt resolves the URL and secrets now (a rotated secret is used by the
 // next attempt) and sends.
 func (r *Runner) attempt(ctx context.Context, sub *config.Subscription, d *spool.Delivery, now time.Time) send.Result {
-	target, err := sub.ResolveURL(r.getenv)
+	target, err := r.resolveURL(sub)
 	if err != nil {
 		return send.Result{Class: send.Retry, Error: err.Error()}
 	}
@@ -130,17 +141,57 @@ func (r *Runner) attempt(ctx context.Context, sub *config.Subscription, d *spool
 	}, now)
 }
 
-// move submits the ledger lines and the rename of one delivery; fl learns
-// when they are durable.
-func (r *Runner) move(c *committer, fl *inflight, from, to string, lines ...ledger.Entry) {
-	fl.add(c.submit(&change{lines: lines, from: from, to: to}))
+// urlKey is what a subscription's resolved URL depends on.
+type urlKey struct {
+	id, url, urlEnv, value string
+	allowHTTP              bool
+}
+
+type resolved struct {
+	url string
+	err error
+}
+
+// resolveURL is sub.ResolveURL with the environment read now, remembering
+// the outcome for the same configuration and environment value: checking
+// a URL parses it, and this runs for every attempt.
+func (r *Runner) resolveURL(sub *config.Subscription) (string, error) {
+	k := urlKey{id: sub.ID, url: sub.URL, urlEnv: sub.URLEnv, allowHTTP: sub.AllowInsecureHTTP}
+	if sub.URLEnv != "" {
+		k.value = r.getenv(sub.URLEnv)
+	}
+	if v, ok := r.urls.Load(k); ok {
+		res := v.(resolved)
+		return res.url, res.err
+	}
+	u, err := sub.ResolveURL(func(string) string { return k.value })
+	r.urls.Store(k, resolved{u, err})
+	return u, err
+}
+
+// move encodes the ledger lines of one delivery's state change and
+// submits them with its rename; fl learns when they are durable. A line
+// the ledger refuses fails the run before anything is written for it.
+func (r *Runner) move(c *committer, fl *inflight, from, to string, lines ...ledger.Entry) error {
+	now := time.Now()
+	data := make([]byte, 0, 256*len(lines))
+	for _, e := range lines {
+		var err error
+		if data, err = ledger.AppendLine(data, e, now); err != nil {
+			return fmt.Errorf("%w: %w", ErrLedger, err)
+		}
+	}
+	c.submit(&change{lines: data, from: from, to: to, fl: fl})
+	return nil
 }
 
 // deadBadName moves a file whose name is not a delivery name to dead/.
-func (r *Runner) deadBadName(c *committer, dir *spool.Dir, name string) error {
+func (r *Runner) deadBadName(c *committer, sp spoolPaths, name string) error {
 	e := ledger.Entry{Action: ledger.ActionDead, Reason: fmt.Sprintf("not a delivery file name: %q", name)}
 	var fl inflight
-	r.move(c, &fl, filepath.Join(dir.StatePath(spool.Pending), name), filepath.Join(dir.StatePath(spool.Dead), name), e)
+	if err := r.move(c, &fl, sp.pending+name, sp.dead+name, e); err != nil {
+		return err
+	}
 	return fl.wait()
 }
 

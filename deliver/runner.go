@@ -40,6 +40,7 @@ type Runner struct {
 
 	progressMu sync.Mutex
 	progress   Summary
+	urls       sync.Map // urlKey -> resolved
 }
 
 // report counts one outcome towards Progress.
@@ -254,6 +255,7 @@ func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}) (
 	var sum Summary
 	c := newCommitter(dir.LedgerPath())
 	defer c.close()
+	sp := newSpoolPaths(dir)
 	deadline := r.now().Add(r.Linger)
 	for ctx.Err() == nil {
 		sc, err := scanSpool(dir)
@@ -265,12 +267,12 @@ func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}) (
 			sc.bad = nil // a test run touches nothing but its own deliveries
 		}
 		for _, name := range sc.bad {
-			if err := r.deadBadName(c, dir, name); err != nil {
+			if err := r.deadBadName(c, sp, name); err != nil {
 				return sum, err
 			}
 			sum.Dead++
 		}
-		progress, s, err := r.pass(ctx, dir, sc, c, sem)
+		progress, s, err := r.pass(ctx, dir, sp, sc, c, sem)
 		sum.add(s)
 		if err != nil {
 			return sum, err
@@ -313,12 +315,13 @@ func (r *Runner) nextSendable(sc *scan) (time.Time, bool) {
 
 // pass works every subscription queue of a scan, in parallel up to the
 // semaphore. progress reports whether any delivery changed state.
-func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committer, sem chan struct{}) (progress bool, sum Summary, err error) {
+func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sp spoolPaths, sc *scan, c *committer, sem chan struct{}) (progress bool, sum Summary, err error) {
 	var (
 		mu   sync.Mutex
 		wg   sync.WaitGroup
 		errs []error
 	)
+	rf := newRefiller(dir, sc)
 	for _, q := range sc.queues {
 		r.restrict(q)
 		if !r.sendable(q.sub) || len(q.items) == 0 || q.items[0].Due.After(r.now()) {
@@ -333,7 +336,7 @@ func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committe
 				return
 			}
 			defer func() { <-sem }()
-			s, moved, err := r.work(ctx, dir, q, c)
+			s, moved, err := r.work(ctx, dir, sp, q, rf, c)
 			mu.Lock()
 			defer mu.Unlock()
 			sum.add(s)
@@ -352,38 +355,45 @@ func (r *Runner) pass(ctx context.Context, dir *spool.Dir, sc *scan, c *committe
 
 // work sends one subscription's due deliveries in FIFO order. It stops at
 // the first one that is not due, or that failed and was rescheduled: a
-// later delivery never overtakes an earlier one.
-func (r *Runner) work(ctx context.Context, dir *spool.Dir, q *queue, c *committer) (sum Summary, moved bool, err error) {
+// later delivery never overtakes an earlier one. When the scan held only
+// the head of the subscription's queue, the refiller gives it the rest.
+func (r *Runner) work(ctx context.Context, dir *spool.Dir, sp spoolPaths, q *queue, rf *refiller, c *committer) (sum Summary, moved bool, err error) {
 	var fl inflight
 	defer func() {
 		if werr := fl.wait(); err == nil {
 			err = werr
 		}
 	}()
-	for _, n := range q.items {
-		if r.Only != nil && !r.Only[n.ID] {
-			continue
+	defer rf.drop(q.sub)
+	for {
+		for _, n := range q.items {
+			if r.Only != nil && !r.Only[n.ID] {
+				continue
+			}
+			if ctx.Err() != nil || n.Due.After(r.now()) {
+				return sum, moved, nil
+			}
+			outcome, err := r.deliverOne(ctx, dir, sp, n, c, &fl)
+			if err != nil {
+				return sum, moved, err
+			}
+			moved = true
+			r.report(outcome)
+			switch outcome {
+			case outDelivered:
+				sum.Delivered++
+			case outDryRun:
+				sum.DryRun++
+			case outDead:
+				sum.Dead++
+			case outRetry:
+				sum.Retrying++
+				return sum, moved, nil
+			}
 		}
-		if ctx.Err() != nil || n.Due.After(r.now()) {
-			return sum, moved, nil
-		}
-		outcome, err := r.deliverOne(ctx, dir, n, c, &fl)
-		if err != nil {
+		if q, err = rf.take(q.sub); err != nil || len(q.items) == 0 {
 			return sum, moved, err
 		}
-		moved = true
-		r.report(outcome)
-		switch outcome {
-		case outDelivered:
-			sum.Delivered++
-		case outDryRun:
-			sum.DryRun++
-		case outDead:
-			sum.Dead++
-		case outRetry:
-			sum.Retrying++
-			return sum, moved, nil
-		}
+		r.restrict(q)
 	}
-	return sum, moved, nil
 }

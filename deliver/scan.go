@@ -9,15 +9,17 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spec-kit/outbox/outbox/spool"
 )
 
 // queueCap bounds how many pending deliveries of one subscription a scan
-// keeps: the earliest by id. A run that uses them all scans again, so the
-// memory of a run stays flat however large the spool grows.
-const queueCap = 512
+// keeps: the earliest by id. A worker that uses them all gets the next ones
+// from a refiller, which scans again, so the memory of a run stays flat
+// however large the spool grows.
+var queueCap = 512 // a variable for tests
 
 // queue is the head of one subscription's pending deliveries, in FIFO
 // (delivery id) order.
@@ -37,6 +39,14 @@ type scan struct {
 // scanSpool reads spool/ in chunks and keeps, per subscription, the
 // queueCap earliest deliveries.
 func scanSpool(dir *spool.Dir) (*scan, error) {
+	return scanAfter(dir, nil)
+}
+
+// scanAfter is scanSpool, restricted when after is not nil to the
+// subscriptions in it and, for each, to the deliveries later (by id) than
+// after[sub]. A restricted scan reports neither bad names nor the pending
+// count.
+func scanAfter(dir *spool.Dir, after map[string]string) (*scan, error) {
 	s := &scan{}
 	heaps := map[string]*nameHeap{}
 	f, err := os.Open(dir.StatePath(spool.Pending))
@@ -53,9 +63,23 @@ func scanSpool(dir *spool.Dir) (*scan, error) {
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
+			var last string
+			if after != nil {
+				// The subscription ends the name: skip the others unparsed.
+				base := strings.TrimSuffix(name, spool.Ext)
+				var ok bool
+				if last, ok = after[base[strings.LastIndexByte(base, '_')+1:]]; !ok {
+					continue
+				}
+			}
 			n, perr := spool.ParseName(name)
 			if perr != nil {
-				s.bad = append(s.bad, name)
+				if after == nil {
+					s.bad = append(s.bad, name)
+				}
+				continue
+			}
+			if after != nil && n.ID <= last {
 				continue
 			}
 			s.pending++
@@ -87,6 +111,68 @@ func scanSpool(dir *spool.Dir) (*scan, error) {
 		s.queues[sub] = &queue{sub: sub, items: items, truncated: h.seen > queueCap}
 	}
 	return s, nil
+}
+
+// refiller gives the workers of one pass the rest of their queues when a
+// scan held only their heads (queueCap deliveries each). Each worker takes
+// the deliveries after the last one it was given, so it never has to wait
+// for its own changes to be committed, nor for the other workers: the
+// pass has no barrier. One scan serves every worker: what it finds for
+// the others is kept until they ask.
+//
+// A delivery that lands in spool/ during the pass with an id earlier than
+// one already handed out waits for the next pass, as it would if it had
+// landed after the pass's scan.
+type refiller struct {
+	dir  *spool.Dir
+	mu   sync.Mutex
+	last map[string]string // subscription -> latest id handed out, for truncated queues
+	next map[string]*queue // scanned ahead, not yet taken
+}
+
+func newRefiller(dir *spool.Dir, sc *scan) *refiller {
+	f := &refiller{dir: dir, last: map[string]string{}}
+	for sub, q := range sc.queues {
+		if q.truncated && len(q.items) > 0 {
+			f.last[sub] = q.items[len(q.items)-1].ID
+		}
+	}
+	return f
+}
+
+// take returns the next part of sub's queue: empty when there is no more.
+func (f *refiller) take(sub string) (*queue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if _, ok := f.last[sub]; !ok {
+		return &queue{sub: sub}, nil
+	}
+	q, ok := f.next[sub]
+	if !ok {
+		sc, err := scanAfter(f.dir, f.last)
+		if err != nil {
+			return nil, err
+		}
+		f.next = sc.queues
+		if q = f.next[sub]; q == nil {
+			q = &queue{sub: sub}
+		}
+	}
+	delete(f.next, sub)
+	if q.truncated && len(q.items) > 0 {
+		f.last[sub] = q.items[len(q.items)-1].ID
+	} else {
+		delete(f.last, sub)
+	}
+	return q, nil
+}
+
+// drop forgets sub, whose worker has stopped: later scans skip it.
+func (f *refiller) drop(sub string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.last, sub)
+	delete(f.next, sub)
 }
 
 // nameHeap is a max-heap of names by id: its root is the latest kept.

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spec-kit/outbox/deliver/signature"
@@ -83,6 +85,43 @@ type Client struct {
 	hc        *http.Client
 	tr        *http.Transport
 	userAgent string
+	urls      sync.Map     // urlKey -> *checkedURL
+	nURLs     atomic.Int32 // entries in urls
+}
+
+// urlKey and checkedURL remember checkURL's verdict on a URL: every
+// attempt checks its URL, and most attempts go to a handful of URLs.
+type urlKey struct {
+	raw       string
+	allowHTTP bool
+}
+
+type checkedURL struct {
+	u   *url.URL // shared: never modified
+	str string   // u.String()
+	res Result
+	ok  bool
+}
+
+// maxCachedURLs bounds the remembered verdicts.
+const maxCachedURLs = 256
+
+func (c *Client) checkURL(raw string, allowHTTP bool) *checkedURL {
+	k := urlKey{raw, allowHTTP}
+	if v, ok := c.urls.Load(k); ok {
+		return v.(*checkedURL)
+	}
+	u, res, ok := checkURL(raw, allowHTTP)
+	cu := &checkedURL{u: u, res: res, ok: ok}
+	if u != nil {
+		cu.str = u.String()
+	}
+	if c.nURLs.Load() < maxCachedURLs {
+		if _, loaded := c.urls.LoadOrStore(k, cu); !loaded {
+			c.nURLs.Add(1)
+		}
+	}
+	return cu
 }
 
 // NewClient returns a Client keeping up to maxConns idle connections per
@@ -128,8 +167,9 @@ func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
 // it, reads up to 64 KiB of the response and classifies the outcome. It
 // makes no HTTP call when the URL is refused or no secret is set.
 func (c *Client) Send(ctx context.Context, r Request, now time.Time) Result {
-	u, res, ok := checkURL(r.URL, r.AllowHTTP)
-	if !ok {
+	cu := c.checkURL(r.URL, r.AllowHTTP)
+	u, res := cu.u, cu.res
+	if !cu.ok {
 		return res.finish()
 	}
 	red := newRedactor(u, r.URL, r.Secrets)
@@ -143,7 +183,13 @@ func (c *Client) Send(ctx context.Context, r Request, now time.Time) Result {
 		return res.finish()
 	}
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(r.Body))
+	start := time.Now() // before the deadline is set: Duration >= Timeout on a timeout
+	reqCtx, cancel := ctx, context.CancelFunc(func() {})
+	if r.Timeout > 0 {
+		reqCtx, cancel = context.WithTimeout(ctx, r.Timeout)
+	}
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, http.MethodPost, cu.str, bytes.NewReader(r.Body))
 	if err != nil { // cannot happen for a URL that parsed; never quote err (it holds the URL)
 		res.Class, res.Error = Dead, "invalid URL"
 		return res.finish()
@@ -156,18 +202,10 @@ func (c *Client) Send(ctx context.Context, r Request, now time.Time) Result {
 		}
 		return res.finish()
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
+	req.Header["Content-Type"] = jsonContentType
+	req.Header["User-Agent"] = []string{c.userAgent}
 	// Idempotent for net/http, not sent: see the package comment.
 	req.Header["Idempotency-Key"] = nil
-
-	start := time.Now() // before the deadline is set: Duration >= Timeout on a timeout
-	reqCtx, cancel := ctx, context.CancelFunc(func() {})
-	if r.Timeout > 0 {
-		reqCtx, cancel = context.WithTimeout(ctx, r.Timeout)
-	}
-	defer cancel()
-	req = req.WithContext(reqCtx)
 
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -246,11 +284,18 @@ func liveSecrets(in []string) []string {
 	return out
 }
 
+// jsonContentType is the Content-Type of every request (net/http only
+// reads header values).
+var jsonContentType = []string{"application/json"}
+
 // readBody reads up to maxBodyRead bytes, drains a bounded remainder so the
 // connection can be reused, and closes the body. Read errors are ignored:
 // the status line has already decided the outcome.
 func readBody(rc io.ReadCloser) (body []byte, truncated bool) {
 	defer rc.Close()
+	if rc == http.NoBody { // 204, 304, HEAD: nothing to read
+		return nil, false
+	}
 	body, _ = io.ReadAll(io.LimitReader(rc, maxBodyRead))
 	if len(body) == maxBodyRead {
 		n, _ := io.Copy(io.Discard, io.LimitReader(rc, maxDrain))

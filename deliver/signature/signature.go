@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 	"time"
@@ -91,14 +92,25 @@ func Sign(h http.Header, id, event string, ts time.Time, body []byte, secrets ..
 	}
 	stamp := strconv.FormatInt(unix, 10)
 
-	h.Set(HeaderSpecKitSignature, GitHubSignature(secrets[0], body))
-	h.Set(HeaderSpecKitTimestamp, stamp)
-	h.Set(HeaderSpecKitID, id)
-	h.Set(HeaderSpecKitEvent, event)
-	h.Set(HeaderWebhookID, id)
-	h.Set(HeaderWebhookTimestamp, stamp)
-	h.Set(HeaderWebhookSignature, strings.Join(entries, " "))
+	// h.Set for each header, with the keys canonicalised once and the
+	// values in one backing array: Sign runs for every delivery attempt.
+	vals := [...]string{GitHubSignature(secrets[0], body), stamp, id, event, id, stamp, strings.Join(entries, " ")}
+	for i, k := range signedHeaderKeys {
+		h[k] = vals[i : i+1 : i+1]
+	}
 	return nil
+}
+
+// signedHeaderKeys are the canonical forms of the headers Sign sets, in
+// the order of its values.
+var signedHeaderKeys = [...]string{
+	textproto.CanonicalMIMEHeaderKey(HeaderSpecKitSignature),
+	textproto.CanonicalMIMEHeaderKey(HeaderSpecKitTimestamp),
+	textproto.CanonicalMIMEHeaderKey(HeaderSpecKitID),
+	textproto.CanonicalMIMEHeaderKey(HeaderSpecKitEvent),
+	textproto.CanonicalMIMEHeaderKey(HeaderWebhookID),
+	textproto.CanonicalMIMEHeaderKey(HeaderWebhookTimestamp),
+	textproto.CanonicalMIMEHeaderKey(HeaderWebhookSignature),
 }
 
 // GitHubSignature returns the X-SpecKit-Signature value for body:

@@ -160,12 +160,15 @@ func Decode(name string, data []byte) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: created_at: %v", ErrBadFile, name, err)
 	}
-	sum := sha256.Sum256([]byte(f.Body))
-	if hex.EncodeToString(sum[:]) != f.BodySHA256 {
+	body := []byte(f.Body)
+	sum := sha256.Sum256(body)
+	var sumHex [2 * sha256.Size]byte
+	hex.Encode(sumHex[:], sum[:])
+	if string(sumHex[:]) != f.BodySHA256 {
 		return nil, fmt.Errorf("%w: %s", ErrBodyMismatch, name)
 	}
 	return &Delivery{
 		ID: f.ID, EventID: f.EventID, Event: f.Event, Spec: f.Spec, Subscription: f.Subscription,
-		IdempotencyKey: f.IdempotencyKey, CreatedAt: created, Body: []byte(f.Body),
+		IdempotencyKey: f.IdempotencyKey, CreatedAt: created, Body: body,
 	}, nil
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -204,12 +205,27 @@ func (d *Dir) List(s State) (names []Name, bad []string, err error) {
 
 // Read opens and decodes a delivery file.
 func (d *Dir) Read(s State, n Name) (*Delivery, error) {
-	p := d.Path(s, n)
-	data, err := os.ReadFile(p)
+	return d.ReadPath(d.Path(s, n), n)
+}
+
+// readBufs holds buffers for delivery files: Decode copies what it keeps,
+// so the file's bytes can be reused at once.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+// ReadPath is Read for the delivery file at p, which must be named n (a
+// caller that already has the path saves building it again).
+func (d *Dir) ReadPath(p string, n Name) (*Delivery, error) {
+	bp := readBufs.Get().(*[]byte)
+	data, err := readFileInto(p, (*bp)[:0])
 	if err != nil {
+		readBufs.Put(bp)
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	dl, err := Decode(p, data)
+	if cap(data) <= 1<<20 {
+		*bp = data[:0]
+		readBufs.Put(bp)
+	}
 	if err != nil {
 		return nil, err
 	}

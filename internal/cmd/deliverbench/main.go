@@ -6,7 +6,12 @@
 //     deliveries) enqueued with outbox.Emitter (untimed), then delivered by
 //     the real deliver.Runner (max_concurrency 10, linger 0, every state
 //     change durable). Next to it, the same bodies POSTed by a bare
-//     keep-alive loop (10 goroutines, no persistence), and the ratio.
+//     keep-alive loop (10 goroutines, no persistence), and the ratio. The
+//     10,000 delivered files and their ledger are about three times the
+//     default max_spool_bytes (5 MB), so the run ends by evicting them all
+//     (retention, under the run lock); a second run over a copy of the
+//     same spool, with max_spool_bytes above its size, shows the delivery
+//     alone.
 //  2. Emit-to-receipt latency with the kick: `outbox emit` run as a real
 //     process, N times in a row, each starting its detached
 //     `outbox deliver`; p50/p95/p99 of the time from starting the emit to
@@ -19,7 +24,8 @@
 //
 //	go build -o bin/outbox ./cmd/outbox && go run ./internal/cmd/deliverbench -outbox bin/outbox
 //
-// Flags: -events (per subscription, phase 1), -lat-runs, -lat-gap,
+// Flags: -events (per subscription, phase 1), -cpuprofile and -trace
+// (of phase 1's first runner, the one with eviction), -lat-runs, -lat-gap,
 // -lat-timeout (phase 2), -rss-sizes (phase 3, comma-separated; an empty
 // value skips the phase; default 10000,100000: on 2 cores the 100,000-file
 // delivery takes about 35-40 s and the whole run about 1.5 minutes). Phase 3
@@ -46,6 +52,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -73,6 +81,8 @@ const (
 type options struct {
 	outbox     string
 	events     int
+	cpuprofile string
+	trace      string
 	latRuns    int
 	latGap     time.Duration
 	latTimeout time.Duration
@@ -83,6 +93,8 @@ func main() {
 	var o options
 	flag.StringVar(&o.outbox, "outbox", "bin/outbox", "outbox binary (make build)")
 	flag.IntVar(&o.events, "events", 1000, "phase 1: events per subscription (10 subscriptions)")
+	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "phase 1: write a CPU profile of the runner (with eviction) to this file")
+	flag.StringVar(&o.trace, "trace", "", "phase 1: write an execution trace of the runner (with eviction) to this file")
 	flag.IntVar(&o.latRuns, "lat-runs", 100, "phase 2: emits to time")
 	flag.DurationVar(&o.latGap, "lat-gap", 50*time.Millisecond, "phase 2: pause after each receipt, before the next emit")
 	flag.DurationVar(&o.latTimeout, "lat-timeout", 10*time.Second, "phase 2: how long to wait for each receipt")
@@ -201,23 +213,57 @@ func throughput(ctx context.Context, tmp string, o options) error {
 		return fmt.Errorf("read %d bodies of sub-01, want %d", len(bodies), o.events)
 	}
 
-	client := send.NewClient(concurrency, "outbox-deliverbench")
-	defer client.CloseIdle()
-	r := &deliver.Runner{Config: cfg, RepoRoot: repo, Sender: client, Getenv: getenv,
-		MaxConcurrency: concurrency, Linger: 0, UserAgent: "outbox-deliverbench"}
-	rcv.Reset()
-	t0 = time.Now()
-	sum, err := r.Run(ctx, []string{spec})
-	tOutbox := time.Since(t0)
+	// A copy of the spool, for the run without eviction.
+	repoKeep := filepath.Join(tmp, "tput-keep")
+	cfgKeep, _, err := writeConfig(repoKeep, false, rcv.URL, subIDs(nSubs), "max_spool_bytes = 1_000_000_000\n")
 	if err != nil {
-		return fmt.Errorf("deliver.Runner: %w", err)
+		return err
 	}
-	if sum.Delivered != total || sum.Dead != 0 || sum.Retrying != 0 || sum.Pending != 0 {
-		return fmt.Errorf("deliver.Runner: delivered %d, dead %d, retrying %d, pending %d; want %d delivered and nothing else",
-			sum.Delivered, sum.Dead, sum.Retrying, sum.Pending, total)
+	dirKeep, err := (&outbox.Emitter{Config: cfgKeep, RepoRoot: repoKeep}).SpoolDir(spec)
+	if err != nil {
+		return err
 	}
-	if err := rcv.Check(total); err != nil {
-		return fmt.Errorf("deliver.Runner: %w", err)
+	if err := copyTree(dir.Root, dirKeep.Root); err != nil {
+		return fmt.Errorf("copy the spool: %w", err)
+	}
+	syscall.Sync() // write the copy out now, not in the runs' fsyncs
+
+	runner := func(cfg *config.Config, repo string, profile bool) (time.Duration, error) {
+		client := send.NewClient(concurrency, "outbox-deliverbench")
+		defer client.CloseIdle()
+		r := &deliver.Runner{Config: cfg, RepoRoot: repo, Sender: client, Getenv: getenv,
+			MaxConcurrency: concurrency, Linger: 0, UserAgent: "outbox-deliverbench"}
+		rcv.Reset()
+		stop := func() {}
+		if profile {
+			var err error
+			if stop, err = startProfiles(o); err != nil {
+				return 0, err
+			}
+		}
+		t0 := time.Now()
+		sum, err := r.Run(ctx, []string{spec})
+		d := time.Since(t0)
+		stop()
+		if err != nil {
+			return d, fmt.Errorf("deliver.Runner: %w", err)
+		}
+		if sum.Delivered != total || sum.Dead != 0 || sum.Retrying != 0 || sum.Pending != 0 {
+			return d, fmt.Errorf("deliver.Runner: delivered %d, dead %d, retrying %d, pending %d; want %d delivered and nothing else",
+				sum.Delivered, sum.Dead, sum.Retrying, sum.Pending, total)
+		}
+		if err := rcv.Check(total); err != nil {
+			return d, fmt.Errorf("deliver.Runner: %w", err)
+		}
+		return d, nil
+	}
+	tOutbox, err := runner(cfg, repo, true)
+	if err != nil {
+		return err
+	}
+	tKeep, err := runner(cfgKeep, repoKeep, false)
+	if err != nil {
+		return fmt.Errorf("without eviction: %w", err)
 	}
 
 	rcv.Reset()
@@ -231,18 +277,87 @@ func throughput(ctx context.Context, tmp string, o options) error {
 	}
 
 	rateOutbox := float64(total) / tOutbox.Seconds()
+	rateKeep := float64(total) / tKeep.Seconds()
 	rateBare := float64(total) / tBare.Seconds()
 	ratio := 100 * rateOutbox / rateBare
 	fmt.Printf("1. throughput: 1 SPEC x %d subscriptions x %d events = %d deliveries to a loopback receiver (204)\n",
 		nSubs, o.events, total)
 	fmt.Printf("   enqueued first with outbox.Emitter (untimed): %d emits in %s, bodies %d bytes\n",
 		o.events, enqueue.Round(time.Millisecond), len(bodies[0]))
-	fmt.Printf("   %-52s %9s %9s %10s\n", "", "requests", "time", "per second")
-	fmt.Printf("   %-52s %9d %9s %10.0f\n", "outbox deliver.Runner (durable, max_concurrency 10)", total, fmtDur(tOutbox), rateOutbox)
-	fmt.Printf("   %-52s %9d %9s %10.0f\n", "bare keep-alive POST loop (10 goroutines, no disk)", total, fmtDur(tBare), rateBare)
-	fmt.Printf("   outbox / bare: %.1f%% (target >= 50%%: %s)\n", ratio, verdict(ratio >= 50))
+	fmt.Printf("   %-56s %9s %9s %10s\n", "", "requests", "time", "per second")
+	fmt.Printf("   %-56s %9d %9s %10.0f\n", "outbox deliver.Runner (durable, max_concurrency 10)", total, fmtDur(tOutbox), rateOutbox)
+	fmt.Printf("   %-56s %9d %9s %10.0f\n", "  same spool, max_spool_bytes above it (no eviction)", total, fmtDur(tKeep), rateKeep)
+	fmt.Printf("   %-56s %9d %9s %10.0f\n", "bare keep-alive POST loop (10 goroutines, no disk)", total, fmtDur(tBare), rateBare)
+	fmt.Printf("   outbox / bare: %.1f%% (target >= 50%%: %s); without eviction: %.1f%%\n", ratio, verdict(ratio >= 50), 100*rateKeep/rateBare)
 	fmt.Printf("   receiver: exactly %d requests, %d distinct ids, in each phase\n\n", total, total)
 	return nil
+}
+
+// startProfiles starts the CPU profile and the execution trace that o asks
+// for, and returns the function that stops them.
+func startProfiles(o options) (stop func(), err error) {
+	var files []*os.File
+	stop = func() {
+		if o.cpuprofile != "" {
+			pprof.StopCPUProfile()
+		}
+		if o.trace != "" {
+			trace.Stop()
+		}
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	if o.trace != "" {
+		f, err := os.Create(o.trace)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		files = append(files, f)
+		if err := trace.Start(f); err != nil {
+			o.trace = ""
+			stop()
+			return nil, err
+		}
+	}
+	return stop, nil
+}
+
+// copyTree copies the files under src to dst, without fsync.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(to, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, data, 0o644)
+	})
 }
 
 // readBodies returns the bodies of sub's pending deliveries in FIFO order.
@@ -722,13 +837,15 @@ func newLoopbackServer(h http.Handler) *httptest.Server {
 // Repositories and processes.
 
 // writeConfig makes a repository directory with a config.toml whose
-// subscriptions all point at base/<id>, and loads it.
-func writeConfig(repo string, kick bool, base string, subs []string) (*config.Config, string, error) {
+// subscriptions all point at base/<id>, with extra lines in its
+// [spec_ops.webhooks] table, and loads it.
+func writeConfig(repo string, kick bool, base string, subs []string, extra ...string) (*config.Config, string, error) {
 	if err := os.MkdirAll(filepath.Join(repo, ".git"), 0o755); err != nil {
 		return nil, "", err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "[spec_ops.webhooks]\nenabled = true\nkick = %t\nmax_concurrency = %d\nspool_dir = \"hooks/{spec_id}\"\n", kick, concurrency)
+	b.WriteString(strings.Join(extra, ""))
 	for _, id := range subs {
 		fmt.Fprintf(&b, "\n[[spec_ops.webhooks.subscriptions]]\nid = %q\nurl = %q\nsecret_env = %q\n", id, base+"/"+id, secretEnv)
 	}

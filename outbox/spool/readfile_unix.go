@@ -1,0 +1,44 @@
+//go:build unix
+
+package spool
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// readFileInto reads the file at p, appending to buf, with plain system
+// calls: open, read until EOF, close. A delivery is read on every attempt,
+// and os.ReadFile costs three more calls (a poller registration that
+// fails for regular files, fstat, and a second read for EOF) and an
+// os.File with a cleanup. Errors are *fs.PathError, as os.ReadFile's.
+func readFileInto(p string, buf []byte) ([]byte, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = syscall.Open(p, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return buf, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer syscall.Close(fd)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return buf, &fs.PathError{Op: "read", Path: p, Err: err}
+		}
+		if n == 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
+}
