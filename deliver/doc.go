@@ -19,7 +19,11 @@
 //     is sent again with the same id (at-least-once).
 //   - Different subscriptions proceed in parallel up to max_concurrency;
 //     state changes of concurrent deliveries are committed together (one
-//     ledger fsync and one fsync per folder for the batch).
+//     ledger fsync and one fsync per folder for the batch, which stays open
+//     while changes keep coming, up to 20 ms). A worker sends its next
+//     delivery while its earlier state changes are being made durable, so
+//     a crash can re-send the deliveries of an uncommitted batch, never
+//     lose one or reorder their first sends.
 //
 // It never holds a secret longer than one request, and never writes a URL,
 // a secret or a request body to the ledger or to its output.
