@@ -9,11 +9,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/go-git/go-billy/v5/osfs"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // Identity is a commit author or committer.
@@ -152,11 +147,13 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 	if err != nil {
 		return res, err
 	}
+	defer idx.close()
+	cfg := readGitConfig(commonDir)
 
-	st := filesystem.NewStorageWithOptions(osfs.New(commonDir), cache.NewObjectLRU(8*cache.MiByte),
-		filesystem.Options{AlternatesFS: osfs.New("/")})
+	st := openObjectStore(filepath.Join(commonDir, "objects"))
 	defer st.Close()
-	ow := &objectWriter{st: st}
+	st.fsyncLoose = cfg.fsyncLoose
+	ow := &objectWriter{st: st, defer_: true}
 
 	scans := make([]*pathScan, len(paths))
 	for i, p := range paths {
@@ -166,14 +163,45 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 		}
 	}
 
+	// The index: the entries under the paths become exactly what is on
+	// disk (and, once committed, in HEAD), with the files' stat data so git
+	// does not re-hash them. It does not depend on the commit, so it is
+	// written into index.lock while the commit is made, and renamed into
+	// place once the branch moved. Skipped when it would not change a byte.
+	// Like git (core.fsync's default), the index is not synced: it is a
+	// cache of the worktree, and a lost update shows as a change in git
+	// status, never as a lost commit. The branch update below is synced.
+	plan, indexChanged := idx.splice(scans)
+	var iw *indexWriter
+	if indexChanged {
+		// Without a checksum only when git is configured so and the index
+		// it wrote has none (a git that does not know index.skipHash would
+		// reject it).
+		checksum := !(cfg.skipHash && idx.exists && idx.noChecksum)
+		iw = writeIndex(lock.f, plan, checksum, cfg.fsyncIndex)
+		// Runs before idx.close and lock.rollback: the writer reads the
+		// mapped index and writes into the lock file.
+		defer iw.wait()
+	}
+	// The scan's blobs and trees, named but not written yet.
+	if err := ow.flush(); err != nil {
+		return res, err
+	}
+
 	now := o.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
-	author, committer := identities(o.Author, commonDir)
+	author, committer := identities(o.Author, cfg)
+
+	// The entries after the committed paths were being checked meanwhile:
+	// an index outbox cannot rewrite is refused before committing.
+	if err := idx.check(); err != nil {
+		return res, err
+	}
 
 	refFile := head.refFile(gitDir, commonDir)
-	var newHash plumbing.Hash
+	var newHash oid
 	for attempt := 0; ; attempt++ {
 		if attempt == maxRaceRetries {
 			return res, ErrRace
@@ -182,7 +210,7 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 		if err != nil {
 			return res, err
 		}
-		var oldTree plumbing.Hash
+		var oldTree oid
 		if !old.IsZero() {
 			if oldTree, err = ow.commitTree(old); err != nil {
 				return res, err
@@ -212,17 +240,15 @@ func Commit(repoRoot string, o CommitOptions) (CommitResult, error) {
 		break
 	}
 
-	// The index: the entries under the paths become exactly what is on
-	// disk (and now in HEAD), with the files' stat data so git does not
-	// re-hash them. Skipped when it would not change a byte.
-	data, changed := idx.splice(scans)
-	if !changed {
+	if !indexChanged {
 		return res, nil
 	}
-	// Like git (core.fsync's default), the index is not fsynced: it is a
-	// cache of the worktree, and a lost update shows as a change in git
-	// status, never as a lost commit. The branch update above is fsynced.
-	if err := lock.commit(data, false); err != nil {
+	err = iw.wait()
+	idx.release()
+	if err == nil {
+		err = lock.finish()
+	}
+	if err != nil {
 		if res.Hash != "" {
 			return res, fmt.Errorf("committed %s but updating the index failed: %w", res.Hash, err)
 		}

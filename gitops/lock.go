@@ -63,6 +63,15 @@ func (l *lockFile) commit(data []byte, sync bool) error {
 			return err
 		}
 	}
+	return l.finish()
+}
+
+// finish closes the lock file, whose content was written into l.f, and
+// renames it over the target.
+func (l *lockFile) finish() error {
+	if l.done {
+		return errors.New("lock already released")
+	}
 	if err := l.f.Close(); err != nil {
 		return err
 	}

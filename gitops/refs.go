@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // headState is what HEAD points at.
@@ -33,7 +31,7 @@ func readHead(gitDir string) (headState, error) {
 		}
 		return headState{ref: ref}, nil
 	}
-	if !plumbing.IsHash(s) {
+	if !isHash(s) {
 		return headState{}, fmt.Errorf("unreadable HEAD %q", s)
 	}
 	return headState{detached: true}, nil
@@ -57,20 +55,21 @@ func (h headState) refFile(gitDir, commonDir string) string {
 }
 
 // readRef returns the current value of the branch (zero: unborn).
-func readRef(commonDir, refFile string, h headState) (plumbing.Hash, error) {
+func readRef(commonDir, refFile string, h headState) (oid, error) {
 	data, err := os.ReadFile(refFile)
 	if err == nil {
 		s := strings.TrimSpace(string(data))
-		if !plumbing.IsHash(s) {
-			return plumbing.ZeroHash, fmt.Errorf("unreadable ref %s: %q", refFile, s)
+		if !isHash(s) {
+			return zeroOID, fmt.Errorf("unreadable ref %s: %q", refFile, s)
 		}
-		return plumbing.NewHash(s), nil
+		h, _ := parseOID(s)
+		return h, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) && !isDirErr(refFile) {
-		return plumbing.ZeroHash, err
+		return zeroOID, err
 	}
 	if h.detached {
-		return plumbing.ZeroHash, err
+		return zeroOID, err
 	}
 	return packedRef(commonDir, h.ref)
 }
@@ -81,13 +80,13 @@ func isDirErr(p string) bool {
 }
 
 // packedRef looks ref up in packed-refs; zero when it is not there.
-func packedRef(commonDir, ref string) (plumbing.Hash, error) {
+func packedRef(commonDir, ref string) (oid, error) {
 	f, err := os.Open(filepath.Join(commonDir, "packed-refs"))
 	if errors.Is(err, fs.ErrNotExist) {
-		return plumbing.ZeroHash, nil
+		return zeroOID, nil
 	}
 	if err != nil {
-		return plumbing.ZeroHash, err
+		return zeroOID, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -99,10 +98,12 @@ func packedRef(commonDir, ref string) (plumbing.Hash, error) {
 			continue
 		}
 		if bytes.HasSuffix(line, want) && len(line) == 40+len(want) {
-			return plumbing.NewHash(string(line[:40])), nil
+			if h, ok := parseOID(string(line[:40])); ok {
+				return h, nil
+			}
 		}
 	}
-	return plumbing.ZeroHash, sc.Err()
+	return zeroOID, sc.Err()
 }
 
 var errRefMoved = errors.New("ref moved")
@@ -112,7 +113,7 @@ var errRefMoved = errors.New("ref moved")
 // ref still holds old (loose file, else packed-refs), write new into the
 // lock, append the reflogs, rename the lock over the ref. errRefMoved when
 // the ref no longer holds old.
-func updateRef(gitDir, commonDir, refFile string, h headState, old, new plumbing.Hash, who Identity, now time.Time, msg string, timeout time.Duration) error {
+func updateRef(gitDir, commonDir, refFile string, h headState, old, new oid, who Identity, now time.Time, msg string, timeout time.Duration) error {
 	lock, err := acquireLock(refFile, timeout)
 	if err != nil {
 		return err

@@ -9,26 +9,23 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
-
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/filemode"
-	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
 // dirNode is a directory as found on disk, with its tree hash.
 type dirNode struct {
 	children []treeEnt
-	hash     plumbing.Hash
+	hash     oid
 	files    int // files at any depth
 }
 
 // treeEnt is one tree entry; dir is set for a directory scanned from disk.
 type treeEnt struct {
 	name string
-	mode filemode.FileMode
-	hash plumbing.Hash
+	mode uint32
+	hash oid
 	dir  *dirNode
 }
 
@@ -84,7 +81,7 @@ func (s *pathScan) scanDir(abs, rel string, exclude func(string) bool, ix *rawIn
 				return nil, err
 			}
 			if sub != nil {
-				n.children = append(n.children, treeEnt{name: name, mode: filemode.Dir, hash: sub.hash, dir: sub})
+				n.children = append(n.children, treeEnt{name: name, mode: modeDir, hash: sub.hash, dir: sub})
 				n.files += sub.files
 			}
 		case t.IsRegular() || t&fs.ModeSymlink != 0:
@@ -125,7 +122,7 @@ func (s *pathScan) scanFile(abs, rel string, symlink bool, ix *rawIndex, ow *obj
 		}
 		data = []byte(target)
 		fillStat(fi, &e)
-		e.mode = uint32(filemode.Symlink)
+		e.mode = uint32(modeSymlink)
 	} else {
 		f, err := os.Open(abs)
 		if err != nil {
@@ -137,14 +134,14 @@ func (s *pathScan) scanFile(abs, rel string, symlink bool, ix *rawIndex, ow *obj
 			return treeEnt{}, false, err
 		}
 		fillStat(fi, &e)
-		e.mode = uint32(filemode.Regular)
+		e.mode = uint32(modeRegular)
 		if fi.Mode()&0o111 != 0 {
-			e.mode = uint32(filemode.Executable)
+			e.mode = uint32(modeExecutable)
 		}
 		if old, ok := ix.under[rel]; ok && ix.statClean(&old, &e) {
 			e.hash = old.hash
 			s.entries = append(s.entries, indexEntry{name: rel, e: e})
-			return treeEnt{mode: filemode.FileMode(e.mode), hash: plumbing.Hash(e.hash)}, true, nil
+			return treeEnt{mode: uint32(e.mode), hash: oid(e.hash)}, true, nil
 		}
 		// Read until the stat data before and after the read agree, so the
 		// index never pairs stat data with content it does not describe.
@@ -170,13 +167,13 @@ func (s *pathScan) scanFile(abs, rel string, symlink bool, ix *rawIndex, ow *obj
 			e = e2
 		}
 	}
-	h, err := ow.write(plumbing.BlobObject, data)
+	h, err := ow.write(objBlob, data)
 	if err != nil {
 		return treeEnt{}, false, err
 	}
 	e.hash = h
 	s.entries = append(s.entries, indexEntry{name: rel, e: e})
-	return treeEnt{mode: filemode.FileMode(e.mode), hash: h}, true, nil
+	return treeEnt{mode: uint32(e.mode), hash: h}, true, nil
 }
 
 func ignoreGone(err error) error {
@@ -203,7 +200,7 @@ func (ix *rawIndex) statClean(old, cur *ientry) bool {
 // compared as if it ended in "/".
 func sortTree(es []treeEnt) {
 	key := func(e treeEnt) string {
-		if e.mode == filemode.Dir {
+		if e.mode == modeDir {
 			return e.name + "/"
 		}
 		return e.name
@@ -211,64 +208,74 @@ func sortTree(es []treeEnt) {
 	sort.Slice(es, func(i, j int) bool { return key(es[i]) < key(es[j]) })
 }
 
-// objectWriter writes objects into the repository's object store.
+// objectWriter writes objects into the repository's object store. While
+// defer is set, write only computes the object's name and keeps the object
+// for flush: the scan names the blobs and trees it finds, the index can be
+// built from those names, and the object files are written meanwhile.
 type objectWriter struct {
-	st *filesystem.Storage
+	st      *objectStore
+	defer_  bool
+	pending []pendingObject
 }
 
-func (w *objectWriter) write(t plumbing.ObjectType, data []byte) (plumbing.Hash, error) {
-	h := plumbing.ComputeHash(t, data)
-	if w.st.HasEncodedObject(h) == nil {
+type pendingObject struct {
+	t    objType
+	data []byte
+	h    oid
+}
+
+func (w *objectWriter) write(t objType, data []byte) (oid, error) {
+	if w.defer_ {
+		h := hashObject(t, data)
+		w.pending = append(w.pending, pendingObject{t, data, h})
 		return h, nil
 	}
-	obj := w.st.NewEncodedObject()
-	obj.SetType(t)
-	obj.SetSize(int64(len(data)))
-	ww, err := obj.Writer()
-	if err != nil {
-		return h, err
-	}
-	if _, err := ww.Write(data); err != nil {
-		return h, err
-	}
-	if err := ww.Close(); err != nil {
-		return h, err
-	}
-	got, err := w.st.SetEncodedObject(obj)
-	if err == nil && got != h {
-		err = fmt.Errorf("object hash mismatch: %s != %s", got, h)
-	}
-	return h, err
+	return w.st.write(t, data)
 }
 
-func (w *objectWriter) writeTree(es []treeEnt) (plumbing.Hash, error) {
-	var b bytes.Buffer
-	for _, e := range es {
-		fmt.Fprintf(&b, "%o %s\x00", uint32(e.mode), e.name)
-		b.Write(e.hash[:])
+// flush writes the deferred objects and stops deferring.
+func (w *objectWriter) flush() error {
+	w.defer_ = false
+	seen := make(map[oid]bool, len(w.pending))
+	for _, p := range w.pending {
+		if seen[p.h] {
+			continue
+		}
+		seen[p.h] = true
+		if err := w.st.writeNamed(p.t, p.data, p.h); err != nil {
+			return err
+		}
 	}
-	return w.write(plumbing.TreeObject, b.Bytes())
+	w.pending = nil
+	return nil
+}
+
+func (w *objectWriter) writeTree(es []treeEnt) (oid, error) {
+	n := 0
+	for _, e := range es {
+		n += 8 + len(e.name) + len(e.hash)
+	}
+	b := make([]byte, 0, n)
+	for _, e := range es {
+		b = strconv.AppendUint(b, uint64(e.mode), 8)
+		b = append(b, ' ')
+		b = append(b, e.name...)
+		b = append(b, 0)
+		b = append(b, e.hash[:]...)
+	}
+	return w.write(objTree, b)
 }
 
 // readObject returns the content of an object of type t.
-func (w *objectWriter) readObject(t plumbing.ObjectType, h plumbing.Hash) ([]byte, error) {
-	obj, err := w.st.EncodedObject(t, h)
-	if err != nil {
-		return nil, err
-	}
-	r, err := obj.Reader()
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	return io.ReadAll(r)
+func (w *objectWriter) readObject(t objType, h oid) ([]byte, error) {
+	return w.st.readTyped(t, h)
 }
 
 // readTree parses a tree object: "<octal mode> <name>\x00<20-byte hash>"
 // entries. (Parsed here rather than with go-git's object package, which
 // would link OpenPGP and its start-up cost into every outbox process.)
-func (w *objectWriter) readTree(h plumbing.Hash) ([]treeEnt, error) {
-	data, err := w.readObject(plumbing.TreeObject, h)
+func (w *objectWriter) readTree(h oid) ([]treeEnt, error) {
+	data, err := w.readObject(objTree, h)
 	if err != nil {
 		return nil, fmt.Errorf("reading tree %s: %w", h, err)
 	}
@@ -276,36 +283,40 @@ func (w *objectWriter) readTree(h plumbing.Hash) ([]treeEnt, error) {
 	for len(data) > 0 {
 		sp := bytes.IndexByte(data, ' ')
 		nul := bytes.IndexByte(data, 0)
-		if sp < 0 || nul < sp || len(data) < nul+1+20 {
+		if sp <= 0 || nul < sp || len(data) < nul+1+20 {
 			return nil, fmt.Errorf("reading tree %s: malformed entry", h)
 		}
-		mode, err := filemode.New(string(data[:sp]))
+		mode, err := strconv.ParseUint(string(data[:sp]), 8, 32)
 		if err != nil {
-			return nil, fmt.Errorf("reading tree %s: %w", h, err)
+			return nil, fmt.Errorf("reading tree %s: bad mode %q", h, data[:sp])
 		}
-		var eh plumbing.Hash
+		var eh oid
 		copy(eh[:], data[nul+1:nul+21])
-		es = append(es, treeEnt{name: string(data[sp+1 : nul]), mode: mode, hash: eh})
+		es = append(es, treeEnt{name: string(data[sp+1 : nul]), mode: uint32(mode), hash: eh})
 		data = data[nul+21:]
 	}
 	return es, nil
 }
 
 // commitTree returns the tree of a commit: its first header line.
-func (w *objectWriter) commitTree(h plumbing.Hash) (plumbing.Hash, error) {
-	data, err := w.readObject(plumbing.CommitObject, h)
+func (w *objectWriter) commitTree(h oid) (oid, error) {
+	data, err := w.readObject(objCommit, h)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("reading commit %s: %w", h, err)
+		return zeroOID, fmt.Errorf("reading commit %s: %w", h, err)
 	}
 	hexTree, ok := bytes.CutPrefix(data, []byte("tree "))
 	if !ok || len(hexTree) < 40 {
-		return plumbing.ZeroHash, fmt.Errorf("reading commit %s: no tree", h)
+		return zeroOID, fmt.Errorf("reading commit %s: no tree", h)
 	}
-	return plumbing.NewHash(string(hexTree[:40])), nil
+	t, ok := parseOID(string(hexTree[:40]))
+	if !ok {
+		return zeroOID, fmt.Errorf("reading commit %s: bad tree", h)
+	}
+	return t, nil
 }
 
 // commit writes a commit object in git's format.
-func (w *objectWriter) commit(tree, parent plumbing.Hash, msg string, author, committer Identity, now time.Time) (plumbing.Hash, error) {
+func (w *objectWriter) commit(tree, parent oid, msg string, author, committer Identity, now time.Time) (oid, error) {
 	if !strings.HasSuffix(msg, "\n") {
 		msg += "\n"
 	}
@@ -319,23 +330,23 @@ func (w *objectWriter) commit(tree, parent plumbing.Hash, msg string, author, co
 	fmt.Fprintf(&b, "committer %s <%s> %s\n", crud(committer.Name), crud(committer.Email), stamp)
 	b.WriteString("\n")
 	b.WriteString(msg)
-	return w.write(plumbing.CommitObject, b.Bytes())
+	return w.write(objCommit, b.Bytes())
 }
 
 // emptyTree is git's empty tree, for a root whose last file was removed.
-var emptyTree = plumbing.NewHash("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+var emptyTree, _ = parseOID("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
 
 // apply returns the root tree of oldRoot with each scanned path replaced by
 // its scan, writing new trees along the changed paths only, and the number
 // of files that differ.
-func (w *objectWriter) apply(oldRoot plumbing.Hash, scans []*pathScan) (plumbing.Hash, int, error) {
+func (w *objectWriter) apply(oldRoot oid, scans []*pathScan) (oid, int, error) {
 	changes := make([]change, len(scans))
 	for i, s := range scans {
 		changes[i] = change{comps: strings.Split(s.path, "/"), node: s.root}
 	}
 	h, n, err := w.rewrite(oldRoot, changes)
 	if err == nil && h.IsZero() && !oldRoot.IsZero() {
-		h, err = w.write(plumbing.TreeObject, nil)
+		h, err = w.write(objTree, nil)
 	}
 	return h, n, err
 }
@@ -345,12 +356,12 @@ type change struct {
 	node  *dirNode
 }
 
-func (w *objectWriter) rewrite(old plumbing.Hash, changes []change) (plumbing.Hash, int, error) {
+func (w *objectWriter) rewrite(old oid, changes []change) (oid, int, error) {
 	var es []treeEnt
 	if !old.IsZero() && old != emptyTree {
 		var err error
 		if es, err = w.readTree(old); err != nil {
-			return plumbing.ZeroHash, 0, err
+			return zeroOID, 0, err
 		}
 	}
 	groups := map[string][]change{}
@@ -380,15 +391,15 @@ func (w *objectWriter) rewrite(old plumbing.Hash, changes []change) (plumbing.Ha
 			node := group[0].node
 			n, err := w.countDiff(cur, node)
 			if err != nil {
-				return plumbing.ZeroHash, 0, err
+				return zeroOID, 0, err
 			}
 			files += n
 			if node != nil {
-				next = &treeEnt{name: name, mode: filemode.Dir, hash: node.hash}
+				next = &treeEnt{name: name, mode: modeDir, hash: node.hash}
 			}
 		} else {
-			sub := plumbing.ZeroHash
-			if at >= 0 && cur.mode == filemode.Dir {
+			sub := zeroOID
+			if at >= 0 && cur.mode == modeDir {
 				sub = cur.hash
 			}
 			rest := make([]change, len(group))
@@ -397,16 +408,16 @@ func (w *objectWriter) rewrite(old plumbing.Hash, changes []change) (plumbing.Ha
 			}
 			h, n, err := w.rewrite(sub, rest)
 			if err != nil {
-				return plumbing.ZeroHash, 0, err
+				return zeroOID, 0, err
 			}
 			files += n
 			switch {
 			case !h.IsZero():
-				if at >= 0 && cur.mode != filemode.Dir {
+				if at >= 0 && cur.mode != modeDir {
 					files++ // a file replaced by the directory
 				}
-				next = &treeEnt{name: name, mode: filemode.Dir, hash: h}
-			case at >= 0 && cur.mode != filemode.Dir:
+				next = &treeEnt{name: name, mode: modeDir, hash: h}
+			case at >= 0 && cur.mode != modeDir:
 				next = &cur // nothing to commit there: keep the file
 			}
 		}
@@ -420,7 +431,7 @@ func (w *objectWriter) rewrite(old plumbing.Hash, changes []change) (plumbing.Ha
 		}
 	}
 	if len(es) == 0 {
-		return plumbing.ZeroHash, files, nil
+		return zeroOID, files, nil
 	}
 	sortTree(es)
 	h, err := w.writeTree(es)
@@ -438,7 +449,7 @@ func (w *objectWriter) countDiff(old treeEnt, node *dirNode) (int, error) {
 		return w.countFiles(old)
 	case old.hash.IsZero():
 		return node.files, nil
-	case old.mode != filemode.Dir:
+	case old.mode != modeDir:
 		return 1 + node.files, nil
 	case old.hash == node.hash:
 		return 0, nil
@@ -464,7 +475,7 @@ func (w *objectWriter) countDiff(old treeEnt, node *dirNode) (int, error) {
 			n += k
 		case !ok:
 			n++
-		case o.mode == filemode.Dir:
+		case o.mode == modeDir:
 			k, err := w.countFiles(o)
 			if err != nil {
 				return 0, err
@@ -485,7 +496,7 @@ func (w *objectWriter) countDiff(old treeEnt, node *dirNode) (int, error) {
 }
 
 func (w *objectWriter) countFiles(e treeEnt) (int, error) {
-	if e.mode != filemode.Dir {
+	if e.mode != modeDir {
 		return 1, nil
 	}
 	es, err := w.readTree(e.hash)
