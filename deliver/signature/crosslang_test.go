@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -141,6 +143,18 @@ func crossCases() []crossCase {
 			}},
 		{name: "X-SpecKit-Id differs from webhook-id", sign: []string{plainSecret}, accept: []string{plainSecret}, now: now,
 			edit: func(h http.Header) { h.Set(signature.HeaderSpecKitID, "01a241e4-0000-70d8-beeb-6dd9ff512d47") }},
+		// A correct MAC over "a.b.<ts>.<body>": refused all the same, since a
+		// dot in the id lets the signed parts shift.
+		{name: "dotted webhook-id", sign: []string{plainSecret}, accept: []string{plainSecret}, now: now,
+			edit: func(h http.Header) {
+				h.Del(signature.HeaderSpecKitSignature)
+				h.Del(signature.HeaderSpecKitID)
+				h.Set(signature.HeaderWebhookID, "a.b")
+				mac := hmac.New(sha256.New, []byte(plainSecret))
+				fmt.Fprintf(mac, "a.b.%s.", h.Get(signature.HeaderWebhookTimestamp))
+				mac.Write(crossBody)
+				h.Set(signature.HeaderWebhookSignature, "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
+			}},
 		{name: "no signature", sign: []string{plainSecret}, accept: []string{plainSecret}, now: now,
 			edit: func(h http.Header) {
 				h.Del(signature.HeaderSpecKitSignature)

@@ -205,6 +205,11 @@ func Verify(h http.Header, body []byte, now time.Time, tolerance time.Duration, 
 		if sk := h.Get(HeaderSpecKitID); sk != "" && sk != id {
 			return fmt.Errorf("%w: %s differs from the signed %s", ErrBadSignature, HeaderSpecKitID, HeaderWebhookID)
 		}
+		if strings.Contains(id, ".") {
+			// The signed content is id.timestamp.body: a dot in the id
+			// would let its parts shift. Sign never makes such an id.
+			return fmt.Errorf("%w: %s contains '.'", ErrBadSignature, HeaderWebhookID)
+		}
 	}
 
 	unix, err := requestTime(h)

@@ -46,6 +46,7 @@ function verify(headers, body, secrets, now = null, tolerance = DEFAULT_TOLERANC
       throw new Error("webhook-signature without webhook-id or webhook-timestamp");
     }
     if (h["x-speckit-id"] && h["x-speckit-id"] !== id) throw new Error("X-SpecKit-Id differs from webhook-id");
+    if (id.includes(".")) throw new Error("webhook-id contains '.'");
   }
 
   const ts = timestamp(h);

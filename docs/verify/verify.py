@@ -58,6 +58,8 @@ def verify(headers: dict, body: bytes, secrets: list[str], now: int | None = Non
             raise ValueError("webhook-signature without webhook-id or webhook-timestamp")
         if h.get("x-speckit-id") and h["x-speckit-id"] != msg_id:
             raise ValueError("X-SpecKit-Id differs from webhook-id")
+        if "." in msg_id:
+            raise ValueError("webhook-id contains '.'")
 
     ts = _timestamp(h)
     now = int(time.time()) if now is None else now
