@@ -63,17 +63,24 @@ func GitDir(root string) (string, error) {
 // Branch returns the short name of the branch checked out in the working
 // tree at root ("main"), or "" when HEAD is detached or unreadable.
 func Branch(root string) string {
-	gd, err := GitDir(root)
-	if err != nil {
-		return ""
-	}
-	head, err := os.ReadFile(filepath.Join(gd, "HEAD"))
-	if err != nil {
-		return ""
-	}
-	ref, ok := strings.CutPrefix(strings.TrimSpace(string(head)), "ref:")
+	_, head := readHeadFile(root)
+	ref, ok := strings.CutPrefix(head, "ref:")
 	if !ok {
 		return ""
 	}
 	return strings.TrimPrefix(strings.TrimSpace(ref), "refs/heads/")
+}
+
+// readHeadFile returns the git directory of the working tree at root and
+// its HEAD file's content, trimmed; "" for both when either is unreadable.
+func readHeadFile(root string) (gitDir, head string) {
+	gd, err := GitDir(root)
+	if err != nil {
+		return "", ""
+	}
+	data, err := os.ReadFile(filepath.Join(gd, "HEAD"))
+	if err != nil {
+		return "", ""
+	}
+	return gd, strings.TrimSpace(string(data))
 }

@@ -13,18 +13,10 @@ import (
 // read. It reads HEAD, the loose ref and packed-refs directly: no object is
 // opened, so it costs the same in any repository size.
 func HeadCommit(root string) string {
-	gd, err := GitDir(root)
-	if err != nil {
-		return ""
-	}
-	head, err := os.ReadFile(filepath.Join(gd, "HEAD"))
-	if err != nil {
-		return ""
-	}
-	s := strings.TrimSpace(string(head))
-	ref, ok := strings.CutPrefix(s, "ref:")
+	gd, head := readHeadFile(root)
+	ref, ok := strings.CutPrefix(head, "ref:")
 	if !ok {
-		return hashOrEmpty(s)
+		return hashOrEmpty(head)
 	}
 	ref = strings.TrimSpace(ref)
 	if !validRefName(ref) {

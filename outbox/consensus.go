@@ -17,12 +17,13 @@ import (
 
 // consensusRead is a consensus file read for an emit.
 type consensusRead struct {
-	section     *event.Consensus
-	spec, stage string // what the file (or its path) says; may be empty
-	id          string // the telemetry v2 session, else a digest of the file
-	arbiter     *consensus.Arbiter
-	arbiterPath string // repository-relative; "" without an arbiter
-	warnings    []string
+	section      *event.Consensus
+	spec, stage  string // what the file (or its path) says; may be empty
+	id           string // the telemetry v2 session, else a digest of the file
+	arbiter      *consensus.Arbiter
+	arbiterPath  string   // repository-relative; "" without an arbiter
+	failedAgents []string // "name status" of each agent that did not do its part
+	warnings     []string
 }
 
 // readConsensus reads the consensus evidence at path (absolute or relative
@@ -69,6 +70,9 @@ func (e *Emitter) readConsensus(path string) (*consensusRead, error) {
 	}
 	for _, a := range c.Agents {
 		r.section.Agents = append(r.section.Agents, event.Agent{Name: a.Name, Model: a.Model, Status: a.Status, Error: a.Error})
+		if a.Failed() {
+			r.failedAgents = append(r.failedAgents, a.Name+" "+strings.ToLower(strings.TrimSpace(a.Status)))
+		}
 	}
 	ap, err := consensus.FindArbiter(abs, r.stage)
 	if err != nil {
@@ -109,14 +113,8 @@ func (r *consensusRead) anomaly(spec, stage string) *event.Anomaly {
 	}
 	sb.WriteString(" unresolved")
 	fmt.Fprintf(&sb, " (threshold %d)", c.Threshold)
-	var failed []string
-	for _, a := range c.Agents {
-		if st := strings.ToLower(a.Status); st != "" && st != "ok" && st != "success" {
-			failed = append(failed, a.Name+" "+st)
-		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintf(&sb, "; agents not ok: %s", strings.Join(failed, ", "))
+	if len(r.failedAgents) > 0 {
+		fmt.Fprintf(&sb, "; agents not ok: %s", strings.Join(r.failedAgents, ", "))
 	}
 	if len(c.Conflicts) > 0 {
 		fmt.Fprintf(&sb, ". First: %s", sentence(c.Conflicts[0]))

@@ -234,3 +234,30 @@ func TestEvidenceLinksInPayload(t *testing.T) {
 		t.Errorf("link = %q, want %q", p.Evidence.Links[0], want)
 	}
 }
+
+// TestAnomalySummaryNamesFailedAgents: agents that did not do their part
+// are named in the summary; agents that did are not.
+func TestAnomalySummaryNamesFailedAgents(t *testing.T) {
+	root, cfg := sampleRepo(t, "valid.toml")
+	file := filepath.Join(root, "docs", "c", fixtures.SpecID, "spec-plan_1_telemetry.jsonl")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	line := `{"schemaVersion":"2.0","command":"spec-plan","specId":"` + fixtures.SpecID + `","sessionId":"s-1","consensus":{"status":"ok","agreements":[],"conflicts":["x or y"],` +
+		`"agents":[{"agent":"gemini","status":"error","error":"agent execution failed"},{"agent":"claude","status":"ok"}],"disagreement_detected":true}}`
+	if err := os.WriteFile(file, []byte(line+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	em := &Emitter{Config: cfg, RepoRoot: root, Getenv: func(string) string { return "" }}
+	res, err := em.Emit(Request{Consensus: file, Preview: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Anomaly == nil {
+		t.Fatal("no anomaly")
+	}
+	p := decodePayload(t, res.Anomaly.Body)
+	if s := p.Anomaly.Summary; !strings.Contains(s, "; agents not ok: gemini error.") || strings.Contains(s, "claude") {
+		t.Errorf("summary = %q", s)
+	}
+}

@@ -87,11 +87,18 @@ func (c *Consensus) Status() string {
 		return StatusDegraded
 	}
 	for _, a := range c.Agents {
-		if s := strings.TrimSpace(a.Status); s != "" && !strings.EqualFold(s, "ok") && !strings.EqualFold(s, "success") {
+		if a.Failed() {
 			return StatusDegraded
 		}
 	}
 	return StatusOK
+}
+
+// Failed reports whether the agent's status says it did not do its part:
+// anything but ok or success (an agent without a status is ok).
+func (a Agent) Failed() bool {
+	s := strings.TrimSpace(a.Status)
+	return s != "" && !strings.EqualFold(s, "ok") && !strings.EqualFold(s, "success")
 }
 
 // rawBlock holds the keys that may sit at the top level of a file, inside
