@@ -110,7 +110,32 @@ func encodeYAML(buf *bytes.Buffer, v any) error {
 // starts with neither white space nor a newline, and no trailing newline. JSON from event.Payload
 // always qualifies; anything else takes the YAML encoder's path.
 func literalSafe(body []byte) bool {
-	if len(body) == 0 || body[len(body)-1] == '\n' || body[0] == ' ' || body[0] == '\t' || body[0] == '\n' || !utf8.Valid(body) {
+	if len(body) == 0 || body[len(body)-1] == '\n' || body[0] == ' ' || body[0] == '\t' || body[0] == '\n' {
+		return false
+	}
+	// ASCII first, a byte at a time (JSON bodies usually are); the rune
+	// loop below decides anything else.
+	prev := byte('\n')
+	for _, c := range body {
+		switch {
+		case c == '\n':
+			if prev == ' ' || prev == '\t' {
+				return false
+			}
+		case c == '\t', c >= 0x20 && c <= 0x7e:
+		case c >= 0x80:
+			return literalSafeText(body)
+		default:
+			return false
+		}
+		prev = c
+	}
+	return prev != ' ' && prev != '\t'
+}
+
+// literalSafeText is literalSafe's rule for a body that is not all ASCII.
+func literalSafeText(body []byte) bool {
+	if !utf8.Valid(body) {
 		return false
 	}
 	prev := byte('\n')
@@ -137,13 +162,15 @@ func literalSafe(body []byte) bool {
 // Decode parses a delivery file and checks its body against its checksum.
 // name is used in error messages only.
 func Decode(name string, data []byte) (*Delivery, error) {
-	f, ok := decodeFast(data)
+	f, body, ok := decodeFastBody(data)
 	if !ok {
+		f = file{}
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(&f); err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrBadFile, name, err)
 		}
+		body = []byte(f.Body)
 	}
 	if f.Version != FormatVersion {
 		return nil, fmt.Errorf("%w: %s: version %d, want %d", ErrBadFile, name, f.Version, FormatVersion)
@@ -160,7 +187,6 @@ func Decode(name string, data []byte) (*Delivery, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: created_at: %v", ErrBadFile, name, err)
 	}
-	body := []byte(f.Body)
 	sum := sha256.Sum256(body)
 	var sumHex [2 * sha256.Size]byte
 	hex.Encode(sumHex[:], sum[:])
