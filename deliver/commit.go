@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spec-kit/outbox/internal/durable"
@@ -114,8 +113,10 @@ func (c *committer) loop() {
 	movesDone := make(chan struct{})
 	go func() {
 		defer close(movesDone)
+		dirs := newFolders()
+		defer dirs.close()
 		for batch := range moves {
-			c.rename(batch)
+			c.rename(dirs, batch)
 		}
 	}()
 	defer func() {
@@ -171,7 +172,7 @@ func (c *committer) loop() {
 
 // rename moves the batch's files, fsyncs the folders touched and releases
 // the waiters.
-func (c *committer) rename(batch []*change) {
+func (c *committer) rename(folders *folders, batch []*change) {
 	var errs []error
 	dirs := make([]string, 0, 4)
 	addDir := func(d string) {
@@ -186,13 +187,14 @@ func (c *committer) rename(batch []*change) {
 		if ch.from == "" {
 			continue
 		}
-		// syscall.Rename, not os.Rename, which lstats the target first:
-		// targets are never folders.
-		if err := syscall.Rename(ch.from, ch.to); err != nil {
+		if err := folders.rename(ch.from, ch.to); err != nil {
 			if errs == nil {
 				errs = make([]error, len(batch))
 			}
-			errs[i] = &os.LinkError{Op: "rename", Old: ch.from, New: ch.to, Err: err}
+			if _, ok := err.(*os.LinkError); !ok {
+				err = &os.LinkError{Op: "rename", Old: ch.from, New: ch.to, Err: err}
+			}
+			errs[i] = err
 			continue
 		}
 		addDir(filepath.Dir(ch.from))
