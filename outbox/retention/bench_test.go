@@ -1,6 +1,8 @@
 package retention
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -24,6 +26,36 @@ func BenchmarkRunUnderCap(b *testing.B) {
 		rep, err := Run(f.dir, Options{MaxBytes: 1 << 40})
 		if err != nil || rep.Changed() {
 			b.Fatal(rep, err)
+		}
+	}
+}
+
+// BenchmarkRotate rotates a ledger of 8 MiB (about 8,000 deliveries),
+// keeping its newest MiB: the compression of the rest dominates.
+func BenchmarkRotate(b *testing.B) {
+	f := newFixture(b)
+	path := f.dir.LedgerPath()
+	data := bigLedger(b, path, 8<<20)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		as, err := listArchives(f.dir.Root)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, a := range as {
+			if err := os.Remove(filepath.Join(f.dir.Root, a.name)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r := newRun(b, f, Options{MaxBytes: 1 << 40})
+		b.StartTimer()
+		if err := r.rotate(1 << 20); err != nil || len(r.rep.Rotations) != 1 {
+			b.Fatal(r.rep.Rotations, err)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -191,62 +192,78 @@ func archiveComment(lines int, covers int, sum [32]byte) string {
 		lines, covers, hex.EncodeToString(sum[:]))
 }
 
-// covered returns how many leading bytes of data the archive at p already
-// holds (with the archives before it): the prefix it covers, if data starts
-// with exactly that prefix; otherwise 0.
-func covered(p string, data []byte) int {
+// covered returns how many leading bytes of the ledger v the archive at p
+// already holds (with the archives before it): the prefix it covers, if the
+// ledger starts with exactly that prefix; otherwise 0. Only an error
+// reading the ledger is returned; an unreadable archive covers nothing.
+func covered(p string, v *view) (int64, error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return 0
+		return 0, nil
 	}
 	defer f.Close()
 	zr, err := gzip.NewReader(bufio.NewReader(f))
 	if err != nil {
-		return 0
+		return 0, nil
 	}
 	m := archiveCommentRe().FindStringSubmatch(zr.Comment)
 	if m == nil {
-		return 0
+		return 0, nil
 	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil || n <= 0 || n > len(data) {
-		return 0
+	n, err := strconv.ParseInt(m[1], 10, 64)
+	if err != nil || n <= 0 || n > v.size {
+		return 0, nil
 	}
-	sum := sha256.Sum256(data[:n])
-	if hex.EncodeToString(sum[:]) != m[2] {
-		return 0
+	var d digest
+	if err := d.read(v, 0, n); err != nil {
+		return 0, err
 	}
-	return n
+	if sum := d.sum(); hex.EncodeToString(sum[:]) != m[2] {
+		return 0, nil
+	}
+	return n, nil
 }
 
-// cutPoint is where ledger data is cut so that at most keep bytes (whole
-// lines) stay live: after the first newline at or past len(data)-keep. It
+// cutAt is where the ledger v is cut so that at most keep bytes (whole
+// lines) stay live: after the first newline at or past v.size-keep. It
 // never cuts inside a line (a torn last line always stays) and never
-// before done.
-func cutPoint(data []byte, keep int64, done int) int {
-	end := bytes.LastIndexByte(data, '\n') + 1
-	target := int64(len(data)) - keep
-	switch {
-	case target <= int64(done):
-		return done
-	case target >= int64(end):
-		return max(end, done)
+// before done. It reads backwards from the end to the last newline, and
+// forwards from the target to the next one.
+func cutAt(v *view, keep, done int64) (int64, error) {
+	target := v.size - keep
+	if target <= done {
+		return done, nil
 	}
-	t := int(target)
-	if data[t-1] == '\n' {
-		return t
+	last, err := v.lastIndexByte(done, v.size, '\n')
+	if err != nil || last < 0 { // no whole line past done
+		return done, err
 	}
-	return t + bytes.IndexByte(data[t:], '\n') + 1
+	end := last + 1
+	if target >= end {
+		return end, nil
+	}
+	// A newline at target-1 ends the line before the target; else the cut
+	// is after the line that holds it, which ends at end-1 or before (so
+	// the search finds a newline).
+	nl, err := v.index(target-1, end, '\n')
+	if err != nil {
+		return 0, err
+	}
+	return nl + 1, nil
 }
 
 // rotate moves the oldest lines of ledger.jsonl, all but the newest keep
 // bytes, into a new archive. It holds the flock that ledger.Append takes
-// from before it reads the ledger until the kept tail has been renamed
+// from before it checks the ledger until the kept tail has been renamed
 // over it, so no appended line is lost: an appender waiting on the old
 // file finds that it is no longer ledger.jsonl and reopens. The archive is
 // compressed before the flock is taken (the ledger only grows at its end,
-// which the flocked read checks), so appenders wait for a read, a write of
-// the tail and two renames, not for the compression.
+// and the flocked check compares the SHA-256 of the prefix that leaves),
+// so appenders wait for a hash of that prefix, a copy of the tail and two
+// renames, not for the compression.
+//
+// The ledger is streamed through buffers of a fixed size (see view), never
+// read whole: memory does not grow with the ledger.
 //
 // Order, for crashes: the archive is written in tmp/, fsynced and renamed
 // into place first; then the kept tail, with the rotation's ledger line
@@ -256,14 +273,7 @@ func cutPoint(data []byte, keep int64, done int) int {
 // archiving it again.
 func (r *run) rotate(keep int64) error {
 	path := r.dir.LedgerPath()
-	early, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	pl, err := r.plan(early, keep)
+	pl, err := r.planUnlocked(path, keep)
 	if err != nil || pl == nil {
 		return err
 	}
@@ -273,25 +283,62 @@ func (r *run) rotate(keep int64) error {
 		return err
 	}
 	defer f.Close() // drops the flock, after the rename
-	data, err := io.ReadAll(f)
+	size, err := fileSize(f)
 	if err != nil {
-		return fmt.Errorf("read %s: %w", path, err)
+		return err
 	}
-	if !bytes.HasPrefix(data, early[:pl.cut]) { // rewritten meanwhile (by git?): plan again, under the flock
+	same, err := pl.matches(newView(f, size, path))
+	if err != nil {
+		return err
+	}
+	if !same { // rewritten meanwhile (by git?): plan again, under the flock
 		pl.cleanup()
-		if pl, err = r.plan(data, keep); err != nil || pl == nil {
+		if pl, err = r.plan(f, size, keep); err != nil || pl == nil {
 			return err
 		}
 		defer pl.cleanup()
 	}
-	return r.commit(pl, data)
+	return r.commit(pl, f, size)
 }
 
-// rotation is a rotation planned on a ledger's content.
+// planUnlocked plans a rotation of the ledger at path without its flock;
+// nil when there is nothing to rotate (or no ledger). The plan reads one
+// open file: appenders only add to its end, and whatever replaces it (git,
+// another rotation) is a new file, so the bytes it plans on do not change
+// while it reads them.
+func (r *run) planUnlocked(path string, keep int64) (*rotation, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	size, err := fileSize(f)
+	if err != nil {
+		return nil, err
+	}
+	return r.plan(f, size, keep)
+}
+
+// fileSize is the size of the open file f.
+func fileSize(f *os.File) (int64, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// rotation is a rotation planned on a ledger's content. It keeps what it
+// decided and the SHA-256 of the prefix that leaves the ledger, never the
+// ledger's bytes.
 type rotation struct {
 	Rotation
-	cut     int    // bytes of the ledger that leave it
-	archTmp string // the compressed archive in tmp/, "" when the lines are already archived
+	cut     int64    // bytes of the ledger that leave it
+	sum     [32]byte // SHA-256 of those bytes
+	archTmp string   // the compressed archive in tmp/, "" when the lines are already archived
 	reason  string
 }
 
@@ -301,25 +348,50 @@ func (pl *rotation) cleanup() {
 	}
 }
 
-// plan decides the cut and writes the archive to tmp/; nil when there is
-// nothing to rotate.
-func (r *run) plan(data []byte, keep int64) (*rotation, error) {
+// matches reports whether the ledger v still starts with the bytes pl was
+// planned on.
+func (pl *rotation) matches(v *view) (bool, error) {
+	if v.size < pl.cut {
+		return false, nil
+	}
+	var d digest
+	if err := d.read(v, 0, pl.cut); err != nil {
+		return false, err
+	}
+	return d.sum() == pl.sum, nil
+}
+
+// plan decides the cut in the first size bytes of the ledger ra and writes
+// the archive to tmp/; nil when there is nothing to rotate.
+func (r *run) plan(ra io.ReaderAt, size, keep int64) (*rotation, error) {
+	v := newView(ra, size, r.dir.LedgerPath())
 	as, err := listArchives(r.dir.Root)
 	if err != nil {
 		return nil, err
 	}
-	done := 0
+	var done int64
 	if len(as) > 0 {
-		done = covered(filepath.Join(r.dir.Root, as[len(as)-1].name), data)
+		if done, err = covered(filepath.Join(r.dir.Root, as[len(as)-1].name), v); err != nil {
+			return nil, err
+		}
 	}
-	cut := cutPoint(data, keep, done)
-	if cut == 0 {
-		return nil, nil
+	cut, err := cutAt(v, keep, done)
+	if err != nil || cut == 0 {
+		return nil, err
 	}
-	pl := &rotation{cut: cut}
-	pl.Lines, pl.LedgerBytes = bytes.Count(data[:cut], []byte{'\n'}), int64(cut)
-	chunk := data[done:cut]
-	if len(chunk) == 0 {
+	// One pass over what leaves: its hash, and its lines before and after
+	// done (the archive's header, written before its data, holds both).
+	var d digest
+	if err := d.read(v, 0, done); err != nil {
+		return nil, err
+	}
+	archived := d.lines
+	if err := d.read(v, done, cut); err != nil {
+		return nil, err
+	}
+	pl := &rotation{cut: cut, sum: d.sum()}
+	pl.Lines, pl.LedgerBytes = d.lines, cut
+	if done == cut {
 		pl.reason = fmt.Sprintf(whatRotated+"%d lines already in %s (an interrupted rotation completed)",
 			pl.Lines, as[len(as)-1].name)
 		return pl, nil
@@ -328,30 +400,69 @@ func (r *run) plan(data []byte, keep int64) (*rotation, error) {
 	if len(as) > 0 {
 		seq = as[len(as)-1].seq + 1
 	}
-	first, last := lineTS(chunk, true), lineTS(chunk, false)
+	first, err := firstTS(v, done, cut)
+	if err != nil {
+		return nil, err
+	}
+	last, err := lastTS(v, done, cut)
+	if err != nil {
+		return nil, err
+	}
 	ft, err := time.Parse(time.RFC3339Nano, first)
 	if err != nil {
 		ft = r.o.Now
 	}
 	pl.Archive = fmt.Sprintf("ledger-%06d-%s.jsonl.gz", seq, ft.UTC().Format(archiveTSLayout))
-	lines := bytes.Count(chunk, []byte{'\n'})
-	pl.archTmp, pl.ArchiveBytes, err = writeArchive(r.dir.TmpPath(), chunk,
-		archiveComment(lines, cut, sha256.Sum256(data[:cut])), r.o.Now)
+	lines := d.lines - archived
+	pl.archTmp, pl.ArchiveBytes, err = writeArchive(r.dir.TmpPath(), v, done, cut,
+		archiveComment(lines, int(cut), pl.sum), r.o.Now)
 	if err != nil {
 		return nil, err
 	}
 	pl.reason = fmt.Sprintf(whatRotated+"%d lines (%s .. %s) into %s (%d -> %d bytes)",
-		lines, first, last, pl.Archive, len(chunk), pl.ArchiveBytes)
+		lines, first, last, pl.Archive, cut-done, pl.ArchiveBytes)
 	return pl, nil
 }
 
-// commit makes a planned rotation of data, the ledger's content read
-// under its flock: archive into place, then the kept tail (with the
+// digest is the SHA-256 and the line count of a ledger prefix, read in
+// order.
+type digest struct {
+	h     hash.Hash
+	lines int
+}
+
+// read adds the bytes [from, to) of v.
+func (d *digest) read(v *view, from, to int64) error {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	return v.copyTo(d, from, to)
+}
+
+// Write adds b; it never fails.
+func (d *digest) Write(b []byte) (int, error) {
+	d.lines += bytes.Count(b, []byte{'\n'})
+	return d.h.Write(b)
+}
+
+// sum is the SHA-256 of the bytes read.
+func (d *digest) sum() [32]byte {
+	if d.h == nil {
+		d.h = sha256.New()
+	}
+	return [32]byte(d.h.Sum(nil))
+}
+
+// commit makes a planned rotation of the ledger f, held under its flock
+// and size bytes long: archive into place, then the kept tail (with the
 // rotation's line) over ledger.jsonl.
-func (r *run) commit(pl *rotation, data []byte) error {
+func (r *run) commit(pl *rotation, f *os.File, size int64) error {
 	path := r.dir.LedgerPath()
 	tailTmp := filepath.Join(r.dir.TmpPath(), ".ledger-rotate-"+randSuffix()+".jsonl")
-	if err := writeSynced(tailTmp, data[pl.cut:]); err != nil {
+	err := createSynced(tailTmp, func(w *os.File) error {
+		return newView(f, size, path).copyTo(w, pl.cut, size)
+	})
+	if err != nil {
 		return err
 	}
 	defer os.Remove(tailTmp) // a no-op after the rename
@@ -420,36 +531,52 @@ func lockLedger(path string) (*os.File, error) {
 	}
 }
 
-// writeArchive writes chunk gzip-compressed to a new file in tmpDir and
-// fsyncs it.
-func writeArchive(tmpDir string, chunk []byte, comment string, now time.Time) (string, int64, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, gzip.DefaultCompression)
+// archiveBufSize is the buffer between the compressor and the archive
+// file.
+const archiveBufSize = 64 << 10
+
+// writeArchive writes the bytes [from, to) of v gzip-compressed to a new
+// file in tmpDir, fsynced, and returns its path and size.
+func writeArchive(tmpDir string, v *view, from, to int64, comment string, now time.Time) (string, int64, error) {
+	p := filepath.Join(tmpDir, ".ledger-archive-"+randSuffix()+".gz")
+	var size int64
+	err := createSynced(p, func(f *os.File) error {
+		bw := bufio.NewWriterSize(f, archiveBufSize)
+		zw, err := gzip.NewWriterLevel(bw, gzip.DefaultCompression)
+		if err != nil {
+			return err
+		}
+		zw.Name, zw.Comment, zw.ModTime = ledgerName, comment, now
+		if err := v.copyTo(zw, from, to); err != nil {
+			return err
+		}
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		size, err = f.Seek(0, io.SeekCurrent)
+		return err
+	})
 	if err != nil {
 		return "", 0, err
 	}
-	zw.Name, zw.Comment, zw.ModTime = ledgerName, comment, now
-	if _, err := zw.Write(chunk); err != nil {
-		return "", 0, err
-	}
-	if err := zw.Close(); err != nil {
-		return "", 0, err
-	}
-	p := filepath.Join(tmpDir, ".ledger-archive-"+randSuffix()+".gz")
-	if err := writeSynced(p, buf.Bytes()); err != nil {
-		return "", 0, err
-	}
-	return p, int64(buf.Len()), nil
+	return p, size, nil
 }
 
-// writeSynced creates p (O_EXCL), writes data and fsyncs it.
-func writeSynced(p string, data []byte) error {
+// createSynced creates p (O_EXCL), lets write fill it and fsyncs it; p is
+// removed if any of that fails.
+func createSynced(p string, write func(*os.File) error) error {
 	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	_, werr := f.Write(data)
-	serr := f.Sync()
+	werr := write(f)
+	var serr error
+	if werr == nil {
+		serr = f.Sync()
+	}
 	cerr := f.Close()
 	if err := errors.Join(werr, serr, cerr); err != nil {
 		os.Remove(p)
@@ -464,18 +591,55 @@ func randSuffix() string {
 	return hex.EncodeToString(b[:])
 }
 
-// lineTS returns the "ts" of the first (or last) line of chunk, or "".
-func lineTS(chunk []byte, first bool) string {
-	chunk = bytes.TrimRight(chunk, "\n")
-	var l []byte
-	if first {
-		l, _, _ = bytes.Cut(chunk, []byte{'\n'})
+// firstTS returns the "ts" of the first line in [from, to) of v, or "".
+func firstTS(v *view, from, to int64) (string, error) {
+	end, err := v.index(from, to, '\n')
+	if err != nil {
+		return "", err
+	}
+	if end < 0 {
+		end = to
+	}
+	return lineTS(v, from, end)
+}
+
+// lastTS returns the "ts" of the last line in [from, to) of v (blank lines
+// at its end aside), or "".
+func lastTS(v *view, from, to int64) (string, error) {
+	end, err := v.lastIndex(from, to, func(b []byte) int {
+		for i := len(b) - 1; i >= 0; i-- {
+			if b[i] != '\n' {
+				return i
+			}
+		}
+		return -1
+	})
+	if err != nil || end < 0 {
+		return "", err
+	}
+	end++
+	start, err := v.lastIndexByte(from, end, '\n')
+	if err != nil {
+		return "", err
+	}
+	if start < 0 {
+		start = from
 	} else {
-		l = chunk[bytes.LastIndexByte(chunk, '\n')+1:]
+		start++
+	}
+	return lineTS(v, start, end)
+}
+
+// lineTS returns the "ts" of the line [from, to) of v, or "" when it is not
+// a JSON object (or longer than maxLineRead).
+func lineTS(v *view, from, to int64) (string, error) {
+	l, ok, err := v.line(from, to)
+	if err != nil || !ok {
+		return "", err
 	}
 	var w wireLine
 	if json.Unmarshal(l, &w) != nil {
-		return ""
+		return "", nil
 	}
-	return w.TS
+	return w.TS, nil
 }
