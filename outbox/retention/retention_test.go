@@ -255,8 +255,8 @@ func TestAFileReplayedMeanwhileIsLeftAlone(t *testing.T) {
 	f := newFixture(t)
 	dead := f.addN(spool.Dead, t0, 3, 1000)
 	r := newRun(t, f, Options{MaxBytes: 100})
-	vs, err := r.victims(classDead)
-	if err != nil || len(vs) != 3 {
+	vs, more, err := r.oldest(classDead, 10)
+	if err != nil || len(vs) != 3 || more {
 		t.Fatalf("victims = %v, %v", vs, err)
 	}
 	names, _, _ := f.dir.List(spool.Dead)
@@ -267,8 +267,8 @@ func TestAFileReplayedMeanwhileIsLeftAlone(t *testing.T) {
 			}
 		}
 	}
-	if err := r.commitBatch(classDead, vs); err != nil {
-		t.Fatal(err)
+	if n, err := r.commitBatch(classDead, vs); err != nil || n != 2 {
+		t.Fatalf("commitBatch removed %d, %v; want 2", n, err)
 	}
 	if got := evictedIDs(f.evicted()); !slices.Equal(got, dead[1:]) {
 		t.Fatalf("evicted lines for %v, want %v", got, dead[1:])
