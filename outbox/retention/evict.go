@@ -50,19 +50,18 @@ var (
 // Eviction works through a class in rounds: each round lists the class's
 // folders and keeps only the evictBatch oldest files (a bounded heap), so
 // that its memory does not grow with the number of files; the next round
-// lists what is left. Sizes are taken (lstat) only for the files kept.
-//
-// removers is how many removals run at once: on a disk that discards freed
-// blocks synchronously an unlink waits for the device, and removals in one
-// directory overlap well.
-//
-// A round's victims are committed lockedBatch at a time: the SPEC's lock,
+// lists what is left. Sizes are taken (lstat) only for the files kept. A
+// round's victims are committed lockedBatch at a time: the SPEC's lock,
 // which emit waits for, is held for one ledger append and that many
 // removals.
+//
+// fanOut is how many file system calls (lstat, unlink) run at once: on a
+// disk that discards freed blocks synchronously an unlink waits for the
+// device, and removals in one directory overlap well.
 var (
 	evictBatch  = 8192 // a variable for tests
 	lockedBatch = 1024
-	removers    = 8
+	fanOut      = 8
 )
 
 // victim is one delivery's files in a class (a sent file and its dry-run
@@ -276,11 +275,11 @@ func (r *run) commitBatch(c class, batch []*victim) (int, error) {
 	return len(kept), nil
 }
 
-// parallel calls fn(0) .. fn(n-1) on up to removers goroutines. A worker
+// parallel calls fn(0) .. fn(n-1) on up to fanOut goroutines. A worker
 // stops at its first error; the others go on. It returns the errors.
 func parallel(n int, fn func(i int) error) error {
 	var next atomic.Int64
-	errs := make([]error, min(n, removers))
+	errs := make([]error, min(n, fanOut))
 	var wg sync.WaitGroup
 	for w := range errs {
 		wg.Go(func() {
