@@ -3,15 +3,17 @@
 // for each:
 //
 //  1. Throughput: 1 SPEC x 10 subscriptions x 1,000 events (10,000
-//     deliveries) enqueued with outbox.Emitter (untimed), then delivered by
-//     the real deliver.Runner (max_concurrency 10, linger 0, every state
-//     change durable). Next to it, the same bodies POSTed by a bare
-//     keep-alive loop (10 goroutines, no persistence), and the ratio. The
-//     10,000 delivered files and their ledger are about three times the
-//     default max_spool_bytes (5 MB), so the run ends by evicting them all
-//     (retention, under the run lock); a second run over a copy of the
-//     same spool, with max_spool_bytes above its size, shows the delivery
-//     alone.
+//     deliveries) enqueued with outbox.Emitter (untimed), then, in each of
+//     -rounds rounds and on fresh copies of that spool: the real
+//     deliver.Runner (max_concurrency 10, linger 0, every state change
+//     durable) with max_spool_bytes above the spool; a bare keep-alive
+//     POST loop of the same bodies (10 goroutines, no persistence); and
+//     the runner again with the default max_spool_bytes (5 MB). The 10,000
+//     delivered files and their ledger are about three times that cap, so
+//     that run ends by evicting them all and rotating the ledger
+//     (retention, under the run lock). Medians are reported, with the
+//     ratios to the bare loop, and what removing a file costs on this disk
+//     (eviction is mostly that).
 //  2. Emit-to-receipt latency with the kick: `outbox emit` run as a real
 //     process, N times in a row, each starting its detached
 //     `outbox deliver`; p50/p95/p99 of the time from starting the emit to
@@ -24,8 +26,8 @@
 //
 //	go build -o bin/outbox ./cmd/outbox && go run ./internal/cmd/deliverbench -outbox bin/outbox
 //
-// Flags: -events (per subscription, phase 1), -cpuprofile and -trace
-// (of phase 1's first runner, the one with eviction), -lat-runs, -lat-gap,
+// Flags: -events (per subscription, phase 1), -rounds (phase 1),
+// -cpuprofile and -trace (of phase 1's first run with eviction), -lat-runs, -lat-gap,
 // -lat-timeout (phase 2), -rss-sizes (phase 3, comma-separated; an empty
 // value skips the phase; default 10000,100000: on 2 cores the 100,000-file
 // delivery takes about 35-40 s and the whole run about 1.5 minutes). Phase 3
@@ -81,6 +83,7 @@ const (
 type options struct {
 	outbox     string
 	events     int
+	rounds     int
 	cpuprofile string
 	trace      string
 	latRuns    int
@@ -93,6 +96,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.outbox, "outbox", "bin/outbox", "outbox binary (make build)")
 	flag.IntVar(&o.events, "events", 1000, "phase 1: events per subscription (10 subscriptions)")
+	flag.IntVar(&o.rounds, "rounds", 3, "phase 1: rounds of the three runs (medians are reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "phase 1: write a CPU profile of the runner (with eviction) to this file")
 	flag.StringVar(&o.trace, "trace", "", "phase 1: write an execution trace of the runner (with eviction) to this file")
 	flag.IntVar(&o.latRuns, "lat-runs", 100, "phase 2: emits to time")
@@ -105,8 +109,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, "deliverbench: -rss-sizes:", err)
 		os.Exit(2)
 	}
-	if o.events < 1 || o.latRuns < 1 {
-		fmt.Fprintln(os.Stderr, "deliverbench: -events and -lat-runs must be >= 1")
+	if o.events < 1 || o.latRuns < 1 || o.rounds < 1 {
+		fmt.Fprintln(os.Stderr, "deliverbench: -events, -rounds and -lat-runs must be >= 1")
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -213,21 +217,23 @@ func throughput(ctx context.Context, tmp string, o options) error {
 		return fmt.Errorf("read %d bodies of sub-01, want %d", len(bodies), o.events)
 	}
 
-	// A copy of the spool, for the run without eviction.
-	repoKeep := filepath.Join(tmp, "tput-keep")
-	cfgKeep, _, err := writeConfig(repoKeep, false, rcv.URL, subIDs(nSubs), "max_spool_bytes = 1_000_000_000\n")
-	if err != nil {
-		return err
+	// copyRepo copies the enqueued spool, which no run touches, into a new
+	// repository whose config has extra lines.
+	copyRepo := func(name string, extra ...string) (*config.Config, string, error) {
+		r := filepath.Join(tmp, name)
+		c, _, err := writeConfig(r, false, rcv.URL, subIDs(nSubs), extra...)
+		if err != nil {
+			return nil, "", err
+		}
+		d, err := (&outbox.Emitter{Config: c, RepoRoot: r}).SpoolDir(spec)
+		if err != nil {
+			return nil, "", err
+		}
+		if err := copyTree(dir.Root, d.Root); err != nil {
+			return nil, "", fmt.Errorf("copy the spool: %w", err)
+		}
+		return c, r, nil
 	}
-	dirKeep, err := (&outbox.Emitter{Config: cfgKeep, RepoRoot: repoKeep}).SpoolDir(spec)
-	if err != nil {
-		return err
-	}
-	if err := copyTree(dir.Root, dirKeep.Root); err != nil {
-		return fmt.Errorf("copy the spool: %w", err)
-	}
-	syscall.Sync() // write the copy out now, not in the runs' fsyncs
-
 	runner := func(cfg *config.Config, repo string, profile bool) (time.Duration, error) {
 		client := send.NewClient(concurrency, "outbox-deliverbench")
 		defer client.CloseIdle()
@@ -257,40 +263,109 @@ func throughput(ctx context.Context, tmp string, o options) error {
 		}
 		return d, nil
 	}
-	tOutbox, err := runner(cfg, repo, true)
+
+	// Rounds, each on fresh copies of the spool: the run alone (a cap above
+	// the spool), the bare loop, the run with the default cap. Medians are
+	// reported: a 2-core machine's timings vary from one run to the next.
+	var tKeep, tBare, tEvict []time.Duration
+	for round := range o.rounds {
+		cfgKeep, repoKeep, err := copyRepo(fmt.Sprintf("tput-keep-%d", round), "max_spool_bytes = 1_000_000_000\n")
+		if err != nil {
+			return err
+		}
+		cfgEvict, repoEvict, err := copyRepo(fmt.Sprintf("tput-evict-%d", round))
+		if err != nil {
+			return err
+		}
+		syscall.Sync() // write the copies out now, not in the runs' fsyncs
+
+		d, err := runner(cfgKeep, repoKeep, false)
+		if err != nil {
+			return fmt.Errorf("without eviction: %w", err)
+		}
+		tKeep = append(tKeep, d)
+
+		rcv.Reset()
+		t0 := time.Now()
+		if err := bareLoop(ctx, rcv.URL, bodies); err != nil {
+			return fmt.Errorf("bare loop: %w", err)
+		}
+		tBare = append(tBare, time.Since(t0))
+		if err := rcv.Check(total); err != nil {
+			return fmt.Errorf("bare loop: %w", err)
+		}
+
+		if d, err = runner(cfgEvict, repoEvict, round == 0); err != nil {
+			return err
+		}
+		tEvict = append(tEvict, d)
+		os.RemoveAll(repoKeep)
+		os.RemoveAll(repoEvict)
+	}
+
+	rate := func(d time.Duration) float64 { return float64(total) / d.Seconds() }
+	mKeep, mBare, mEvict := median(tKeep), median(tBare), median(tEvict)
+	fmt.Printf("1. throughput: 1 SPEC x %d subscriptions x %d events = %d deliveries to a loopback receiver (204)\n",
+		nSubs, o.events, total)
+	fmt.Printf("   enqueued first with outbox.Emitter (untimed): %d emits in %s, bodies %d bytes; %d rounds, medians\n",
+		o.events, enqueue.Round(time.Millisecond), len(bodies[0]), o.rounds)
+	fmt.Printf("   %-58s %9s %9s %10s  %s\n", "", "requests", "time", "per second", "each round")
+	row := func(label string, m time.Duration, all []time.Duration) {
+		var each []string
+		for _, d := range all {
+			each = append(each, fmtDur(d))
+		}
+		fmt.Printf("   %-58s %9d %9s %10.0f  %s\n", label, total, fmtDur(m), rate(m), strings.Join(each, " "))
+	}
+	row("outbox deliver.Runner, max_spool_bytes above the spool", mKeep, tKeep)
+	row("bare keep-alive POST loop (10 goroutines, no disk)", mBare, tBare)
+	row("outbox deliver.Runner, default max_spool_bytes (evicts)", mEvict, tEvict)
+	keepRatio, evictRatio := 100*rate(mKeep)/rate(mBare), 100*rate(mEvict)/rate(mBare)
+	fmt.Printf("   outbox / bare, delivery (durable, max_concurrency 10): %.1f%% (target >= 50%%: %s)\n", keepRatio, verdict(keepRatio >= 50))
+	fmt.Printf("   outbox / bare, with the default cap, whose run then evicts the %d sent files and rotates the ledger: %.1f%% (%s)\n",
+		total, evictRatio, verdict(evictRatio >= 50))
+	empty, err := unlinkCost(filepath.Join(tmp, "unlink-0"), 0, 2000)
 	if err != nil {
 		return err
 	}
-	tKeep, err := runner(cfgKeep, repoKeep, false)
+	full, err := unlinkCost(filepath.Join(tmp, "unlink-full"), 2*len(bodies[0]), 2000)
 	if err != nil {
-		return fmt.Errorf("without eviction: %w", err)
+		return err
 	}
-
-	rcv.Reset()
-	t0 = time.Now()
-	if err := bareLoop(ctx, rcv.URL, bodies); err != nil {
-		return fmt.Errorf("bare loop: %w", err)
-	}
-	tBare := time.Since(t0)
-	if err := rcv.Check(total); err != nil {
-		return fmt.Errorf("bare loop: %w", err)
-	}
-
-	rateOutbox := float64(total) / tOutbox.Seconds()
-	rateKeep := float64(total) / tKeep.Seconds()
-	rateBare := float64(total) / tBare.Seconds()
-	ratio := 100 * rateOutbox / rateBare
-	fmt.Printf("1. throughput: 1 SPEC x %d subscriptions x %d events = %d deliveries to a loopback receiver (204)\n",
-		nSubs, o.events, total)
-	fmt.Printf("   enqueued first with outbox.Emitter (untimed): %d emits in %s, bodies %d bytes\n",
-		o.events, enqueue.Round(time.Millisecond), len(bodies[0]))
-	fmt.Printf("   %-56s %9s %9s %10s\n", "", "requests", "time", "per second")
-	fmt.Printf("   %-56s %9d %9s %10.0f\n", "outbox deliver.Runner (durable, max_concurrency 10)", total, fmtDur(tOutbox), rateOutbox)
-	fmt.Printf("   %-56s %9d %9s %10.0f\n", "  same spool, max_spool_bytes above it (no eviction)", total, fmtDur(tKeep), rateKeep)
-	fmt.Printf("   %-56s %9d %9s %10.0f\n", "bare keep-alive POST loop (10 goroutines, no disk)", total, fmtDur(tBare), rateBare)
-	fmt.Printf("   outbox / bare: %.1f%% (target >= 50%%: %s); without eviction: %.1f%%\n", ratio, verdict(ratio >= 50), 100*rateKeep/rateBare)
-	fmt.Printf("   receiver: exactly %d requests, %d distinct ids, in each phase\n\n", total, total)
+	fmt.Printf("     eviction costs about %s; this disk removes an empty file in %s, a %d-byte one (a block freed) in %s\n",
+		fmtDur(max(mEvict-mKeep, 0)), fmtMicros(empty), 2*len(bodies[0]), fmtMicros(full))
+	fmt.Printf("   receiver: exactly %d requests, %d distinct ids, in each run\n\n", total, total)
 	return nil
+}
+
+// median is the median of ds (the lower middle one of an even count).
+func median(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
+
+// unlinkCost writes n files of size bytes in a new directory dir, syncs
+// them out, and returns the mean time of removing one (serially).
+func unlinkCost(dir string, size, n int) (time.Duration, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	data := bytes.Repeat([]byte("x"), size)
+	for i := range n {
+		if err := os.WriteFile(filepath.Join(dir, strconv.Itoa(i)), data, 0o644); err != nil {
+			return 0, err
+		}
+	}
+	syscall.Sync()
+	t0 := time.Now()
+	for i := range n {
+		if err := os.Remove(filepath.Join(dir, strconv.Itoa(i))); err != nil {
+			return 0, err
+		}
+	}
+	return time.Since(t0) / time.Duration(n), nil
 }
 
 // startProfiles starts the CPU profile and the execution trace that o asks
@@ -923,6 +998,10 @@ func pct(d []time.Duration, q float64) time.Duration {
 func pcts(d []time.Duration) string {
 	ms := func(x time.Duration) string { return fmt.Sprintf("%7.1fms", float64(x.Microseconds())/1000) }
 	return fmt.Sprintf("%s %s %s %s", ms(pct(d, 0.50)), ms(pct(d, 0.95)), ms(pct(d, 0.99)), ms(pct(d, 1)))
+}
+
+func fmtMicros(d time.Duration) string {
+	return fmt.Sprintf("%.1fµs", float64(d.Nanoseconds())/1000)
 }
 
 func fmtDur(d time.Duration) string {
