@@ -52,9 +52,11 @@ type committer struct {
 	stopped    chan struct{}
 }
 
-func newCommitter(ledgerPath string) *committer {
+// newCommitter starts a committer whose first batch waits for gate to be
+// closed (nil: no wait).
+func newCommitter(ledgerPath string, gate <-chan struct{}) *committer {
 	c := &committer{ledgerPath: ledgerPath, ch: make(chan *change, maxBatch), stopped: make(chan struct{})}
-	go c.loop()
+	go c.loop(gate)
 	return c
 }
 
@@ -108,7 +110,7 @@ func (c *committer) close() {
 	<-c.stopped
 }
 
-func (c *committer) loop() {
+func (c *committer) loop(gate <-chan struct{}) {
 	moves := make(chan []*change, 1)
 	movesDone := make(chan struct{})
 	go func() {
@@ -126,6 +128,9 @@ func (c *committer) loop() {
 	}()
 	var buf []byte
 	gap := time.NewTimer(time.Hour)
+	if gate != nil {
+		<-gate
+	}
 	for first := range c.ch {
 		batch := make([]*change, 1, 64)
 		batch[0] = first

@@ -185,10 +185,12 @@ func (r *Runner) runSpec(ctx context.Context, dir *spool.Dir, sem chan struct{})
 		if !ok {
 			return sum, first, nil // the holder will look again after us
 		}
-		s, err := r.drain(ctx, dir, sem)
+		m := startMeasure(dir)
+		s, err := r.drain(ctx, dir, sem, m.done)
 		if err == nil {
-			err = r.evict(dir)
+			err = r.evict(dir, m, s.DryRun > 0)
 		}
+		<-m.done
 		sum.add(s)
 		sum.Pending = s.Pending
 		lock.Unlock()
@@ -220,10 +222,36 @@ func (r *Runner) restrict(q *queue) {
 	q.items = kept
 }
 
+// measurement is the size of a SPEC's webhooks/ when a drain began,
+// taken in the background while the drain scans and sends: the drain's
+// committer makes no change before done is closed, so the listing sees the
+// directory as the run found it.
+type measurement struct {
+	done chan struct{}
+	size retention.Size
+	err  error
+}
+
+func startMeasure(dir *spool.Dir) *measurement {
+	m := &measurement{done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		m.size, m.err = retention.Measure(dir)
+	}()
+	return m
+}
+
 // evict keeps the SPEC's webhooks/ under max_spool_bytes, at the end of a
-// drain, under the run lock.
-func (r *Runner) evict(dir *spool.Dir) error {
-	_, err := retention.Run(dir, retention.Options{MaxBytes: r.Config.Webhooks.MaxSpoolBytes, Now: r.now()})
+// drain, under the run lock. The drain only renamed files and appended
+// ledger lines, so retention counts from the measurement taken when it
+// began, unless it wrote dry-run records (new files) or the measurement
+// failed: then retention lists the directory again.
+func (r *Runner) evict(dir *spool.Dir, m *measurement, wroteFiles bool) error {
+	opts := retention.Options{MaxBytes: r.Config.Webhooks.MaxSpoolBytes, Now: r.now()}
+	if <-m.done; m.err == nil && !wroteFiles {
+		opts.Start = &m.size
+	}
+	_, err := retention.Run(dir, opts)
 	return err
 }
 
@@ -250,10 +278,11 @@ func (r *Runner) sendable(sub string) bool {
 }
 
 // drain delivers until nothing is due, lingering while a retry is due
-// within the linger window.
-func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}) (Summary, error) {
+// within the linger window. Its first change waits for measured to be
+// closed.
+func (r *Runner) drain(ctx context.Context, dir *spool.Dir, sem chan struct{}, measured <-chan struct{}) (Summary, error) {
 	var sum Summary
-	c := newCommitter(dir.LedgerPath())
+	c := newCommitter(dir.LedgerPath(), measured)
 	defer c.close()
 	sp := newSpoolPaths(dir)
 	deadline := r.now().Add(r.Linger)

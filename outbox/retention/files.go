@@ -11,25 +11,29 @@ import (
 	"time"
 
 	"github.com/spec-kit/outbox/internal/durable"
+	"github.com/spec-kit/outbox/outbox/spool"
 )
 
-// sizes is what one listing of a webhooks directory found.
-type sizes struct {
-	total  int64 // every file under the directory (apparent sizes, not blocks)
-	ledger int64 // ledger.jsonl
+// Size is what one listing of a webhooks directory found.
+type Size struct {
+	Total  int64 // every file under the directory (apparent sizes, not blocks)
+	Ledger int64 // ledger.jsonl
 }
 
-// measure adds up the sizes of every file under root from directory
-// listings and lstat, without opening a file. Directories themselves and
-// files that vanish while it looks are not counted.
-func measure(root string) (sizes, error) {
-	var s sizes
+// Measure adds up the sizes of every file under dir's webhooks directory
+// from directory listings and lstat, without opening a file. Directories
+// themselves and files that vanish while it looks are not counted. A
+// directory that does not exist is an error that wraps fs.ErrNotExist.
+func Measure(dir *spool.Dir) (Size, error) { return measure(dir.Root) }
+
+func measure(root string) (Size, error) {
+	var s Size
 	total, err := dirSize(root, func(name string, size int64) {
 		if name == ledgerName {
-			s.ledger = size
+			s.Ledger = size
 		}
 	})
-	s.total = total
+	s.Total = total
 	return s, err
 }
 

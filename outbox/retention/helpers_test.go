@@ -97,7 +97,7 @@ func (f *fixture) size() int64 {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return s.total
+	return s.Total
 }
 
 func (f *fixture) run(o Options) Report {

@@ -34,6 +34,13 @@ type Options struct {
 	ArchiveBytes    int64         // archives kept ahead of dead letters; 0: MaxBytes/5
 	StaleTmp        time.Duration // tmp/ files last changed longer ago than this (by the wall clock) are removed; 0: DefaultStaleTmp
 	Now             time.Time     // time of the ledger lines; zero: time.Now()
+
+	// Start, when set, is what Measure found before the caller changed the
+	// directory, under the same .deliver.lock, while the caller's only
+	// changes since were renames and ledger lines: Run counts from it and
+	// the ledger's growth instead of listing the tree again. Files that
+	// other processes added meanwhile (emit) are counted by the next run.
+	Start *Size
 }
 
 func (o Options) withDefaults() (Options, error) {
@@ -105,8 +112,8 @@ func (r *Report) Changed() bool {
 // everything under the directory weighs more than the cap, evicts oldest
 // first (see the package documentation) down to the low-water mark,
 // recording each eviction in the ledger before the removal. Under the cap it
-// costs one listing of the directory tree and writes nothing (stale tmp/
-// files apart). The caller must hold the SPEC's .deliver.lock; a directory
+// costs one listing of the directory tree (none with Options.Start) and
+// writes nothing (stale tmp/ files apart). The caller must hold the SPEC's .deliver.lock; a directory
 // that does not exist is empty.
 func Run(dir *spool.Dir, opts Options) (Report, error) {
 	rep := Report{Spec: dir.Spec, MaxBytes: opts.MaxBytes, Rotations: []Rotation{}}
@@ -114,15 +121,15 @@ func Run(dir *spool.Dir, opts Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	sz, err := measure(dir.Root)
+	sz, err := o.size(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return rep, nil
 	}
 	if err != nil {
 		return rep, fmt.Errorf("retention: %w", err)
 	}
-	rep.Before, rep.After = sz.total, sz.total
-	r := &run{dir: dir, o: o, rep: &rep, total: sz.total, ledger: sz.ledger}
+	rep.Before, rep.After = sz.Total, sz.Total
+	r := &run{dir: dir, o: o, rep: &rep, total: sz.Total, ledger: sz.Ledger}
 	err = r.cleanTmp()
 	if err == nil && r.total > o.MaxBytes {
 		err = r.evict()
@@ -130,7 +137,7 @@ func Run(dir *spool.Dir, opts Options) (Report, error) {
 	rep.After = r.total
 	if rep.Evicted() > 0 || len(rep.Rotations) > 0 || rep.ArchivesDropped.Files > 0 {
 		if after, merr := measure(dir.Root); merr == nil {
-			rep.After = after.total // with what emit processes added meanwhile
+			rep.After = after.Total // with what emit processes added meanwhile
 		}
 	}
 	rep.OverCap = rep.After > o.MaxBytes
@@ -138,6 +145,24 @@ func Run(dir *spool.Dir, opts Options) (Report, error) {
 		return rep, fmt.Errorf("retention: %s: %w", dir.Spec, err)
 	}
 	return rep, nil
+}
+
+// size is the directory's size now: measured, or Start with the ledger's
+// growth since.
+func (o Options) size(dir *spool.Dir) (Size, error) {
+	if o.Start == nil {
+		return measure(dir.Root)
+	}
+	sz := *o.Start
+	st, err := os.Lstat(dir.LedgerPath())
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return sz, err
+	}
+	if err == nil {
+		sz.Total += st.Size() - sz.Ledger
+		sz.Ledger = st.Size()
+	}
+	return sz, nil
 }
 
 // RunLocked is Run under the SPEC's .deliver.lock, waiting for it until ctx

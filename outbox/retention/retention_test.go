@@ -277,3 +277,40 @@ func TestAFileReplayedMeanwhileIsLeftAlone(t *testing.T) {
 		t.Fatalf("spool/ = %v, want the replayed delivery", got)
 	}
 }
+
+// With Options.Start, Run counts from that measurement and the ledger's
+// growth since, without listing the directory: a file added since is not
+// counted (the next run's measurement has it).
+func TestStartCountsTheLedgersGrowth(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		slack     int64 // the cap, above the measured size plus the ledger's growth
+		wantEvict bool
+	}{
+		{"over by the growth", -1, true},
+		{"under with the growth", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.addN(spool.Sent, t0, 10, 1000)
+			f.ledgerLines(5)
+			start, err := Measure(f.dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.ledgerLines(20)
+			grown, err := os.Stat(f.dir.LedgerPath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.write(filepath.Join(f.dir.StatePath(spool.Dead), "added-since.txt"), 5000) // not counted
+			rep := f.run(Options{MaxBytes: start.Total + grown.Size() - start.Ledger + tc.slack, Start: &start, LedgerKeepBytes: noRotation})
+			if got := rep.Sent.Files > 0; got != tc.wantEvict || rep.Dead.Files != 0 {
+				t.Fatalf("report %+v: want sent evicted %t, no dead letter", rep, tc.wantEvict)
+			}
+			if want := start.Total + grown.Size() - start.Ledger; rep.Before != want {
+				t.Fatalf("counted %d bytes before, want %d (the measurement and the ledger's growth)", rep.Before, want)
+			}
+		})
+	}
+}

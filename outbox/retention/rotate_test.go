@@ -66,7 +66,7 @@ func newRun(t testing.TB, f *fixture, o Options) *run {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &run{dir: f.dir, o: o, rep: &Report{}, total: sz.total, ledger: sz.ledger}
+	return &run{dir: f.dir, o: o, rep: &Report{}, total: sz.Total, ledger: sz.Ledger}
 }
 
 func TestRotationWithConcurrentAppenders(t *testing.T) {
