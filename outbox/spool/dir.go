@@ -215,13 +215,30 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &
 // ReadPath is Read for the delivery file at p, which must be named n (a
 // caller that already has the path saves building it again).
 func (d *Dir) ReadPath(p string, n Name) (*Delivery, error) {
+	return readPath(p, n, readFileInto)
+}
+
+// readFunc reads the file at p, appending to buf; with untilShort it may
+// stop at a short read (readFileInto).
+type readFunc func(p string, buf []byte, untilShort bool) (data []byte, short bool, err error)
+
+func readPath(p string, n Name, read readFunc) (*Delivery, error) {
 	bp := readBufs.Get().(*[]byte)
-	data, err := readFileInto(p, (*bp)[:0])
+	data, short, err := read(p, (*bp)[:0], true)
 	if err != nil {
 		readBufs.Put(bp)
 		return nil, fmt.Errorf("spool: %w", err)
 	}
 	dl, err := Decode(p, data)
+	if err != nil && short {
+		// The short read may not have been the end (a network or FUSE
+		// file system): read to EOF, and decide on that.
+		if data, _, err = read(p, data[:0], false); err != nil {
+			readBufs.Put(bp)
+			return nil, fmt.Errorf("spool: %w", err)
+		}
+		dl, err = Decode(p, data)
+	}
 	if cap(data) <= 1<<20 {
 		*bp = data[:0]
 		readBufs.Put(bp)
