@@ -22,8 +22,9 @@ type change struct {
 // maxBatch bounds the changes of one batch.
 const maxBatch = 1024
 
-// A batch stays open while changes keep arriving less than batchGap apart,
-// for at most batchMaxAge. Without the gap, a batch holds what arrived
+// A batch stays open while each batchGap brings more changes, for at most
+// batchMaxAge: the committer sleeps for the gap and then takes what was
+// queued meanwhile, so it wakes once a gap, not once a change. Without the gap, a batch holds what arrived
 // during the previous one's fsync, a few dozen changes when the disk is
 // fast: several hundred fsyncs for ten thousand deliveries. Each fsync
 // blocks a thread that holds one of the Go scheduler's Ps (two on a
@@ -127,37 +128,22 @@ func (c *committer) loop(gate <-chan struct{}) {
 		close(c.stopped)
 	}()
 	var buf []byte
-	gap := time.NewTimer(time.Hour)
 	if gate != nil {
 		<-gate
 	}
 	for first := range c.ch {
-		batch := make([]*change, 1, 64)
-		batch[0] = first
+		batch := append(make([]*change, 0, 64), first)
 		opened := time.Now()
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case ch, ok := <-c.ch:
-				if !ok {
-					break more
-				}
-				batch = append(batch, ch)
-				continue
-			default:
-			}
-			if time.Since(opened) > batchMaxAge {
+		for open := true; open && len(batch) < maxBatch; {
+			// Take what is queued, then sleep for the gap and look again:
+			// the committer wakes once a gap, not once a change.
+			batch, open = c.take(batch)
+			if !open || time.Since(opened) > batchMaxAge {
 				break
 			}
-			gap.Reset(batchGap)
-			select {
-			case ch, ok := <-c.ch:
-				if !ok {
-					break more
-				}
-				batch = append(batch, ch)
-			case <-gap.C:
-				break more
+			time.Sleep(batchGap)
+			if len(c.ch) == 0 {
+				break // nothing came during the gap
 			}
 		}
 		buf = buf[:0]
@@ -173,6 +159,23 @@ func (c *committer) loop(gate <-chan struct{}) {
 		}
 		moves <- batch
 	}
+}
+
+// take appends the queued changes to batch, up to maxBatch, without
+// waiting; open is false once the queue is closed and empty.
+func (c *committer) take(batch []*change) (_ []*change, open bool) {
+	for len(batch) < maxBatch {
+		select {
+		case ch, ok := <-c.ch:
+			if !ok {
+				return batch, false
+			}
+			batch = append(batch, ch)
+		default:
+			return batch, true
+		}
+	}
+	return batch, true
 }
 
 // rename moves the batch's files, fsyncs the folders touched and releases
