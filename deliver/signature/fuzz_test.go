@@ -228,8 +228,13 @@ func FuzzSignVerify(f *testing.F) {
 				t.Fatalf("%s: Verify refused what Sign signed: %v", v.name, err)
 			}
 		}
-		if prev != "" {
-			// A receiver still holding only the previous secret.
+		if prev != "" && !sameStandardKey(secret, prev) {
+			// A receiver still holding only the previous secret. (A
+			// previous secret whose key is the current one's, such as
+			// "\xd3" after "whsec_0w==", verifies the first
+			// webhook-signature entry, so it is taken for the current
+			// secret and must verify X-SpecKit-Signature too, which it
+			// cannot: Verify refuses, as it should.)
 			if err := verify("previous secret", h, body, prev); err != nil {
 				t.Fatalf("Verify with the previous secret: %v", err)
 			}
@@ -277,4 +282,12 @@ func FuzzSignVerify(f *testing.F) {
 			t.Fatal("Verify accepted a secret the sender did not use")
 		}
 	})
+}
+
+// sameStandardKey reports whether two secrets, both valid, have the same
+// Standard Webhooks key.
+func sameStandardKey(a, b string) bool {
+	ka, erra := standardKey(a)
+	kb, errb := standardKey(b)
+	return erra == nil && errb == nil && string(ka) == string(kb)
 }

@@ -82,19 +82,26 @@ func Sign(h http.Header, id, event string, ts time.Time, body []byte, secrets ..
 	if unix < 0 {
 		return fmt.Errorf("%w: %d is before the Unix epoch", ErrTimestamp, unix)
 	}
-	keys, err := standardKeys(secrets)
-	if err != nil {
-		return err
+	if len(secrets) == 0 {
+		return fmt.Errorf("%w: none given", ErrNoSecret)
 	}
-	entries := make([]string, len(keys))
-	for i, k := range keys {
-		entries[i] = "v1," + base64.StdEncoding.EncodeToString(standardMAC(k, id, unix, body))
+	var keyArr [2]string
+	keys := keyArr[:0]
+	for i, s := range secrets {
+		k, err := standardKeyString(s)
+		if err != nil {
+			return fmt.Errorf("secret %d of %d: %w", i+1, len(secrets), err)
+		}
+		keys = append(keys, k)
 	}
-	stamp := strconv.FormatInt(unix, 10)
+	set := macSets.Get().(*macSet)
+	all, ghEnd, stampEnd := set.signatures(secrets[0], keys, id, unix, body)
+	macSets.Put(set)
 
 	// h.Set for each header, with the keys canonicalised once and the
 	// values in one backing array: Sign runs for every delivery attempt.
-	vals := [...]string{GitHubSignature(secrets[0], body), stamp, id, event, id, stamp, strings.Join(entries, " ")}
+	stamp := all[ghEnd:stampEnd]
+	vals := [...]string{all[:ghEnd], stamp, id, event, id, stamp, all[stampEnd:]}
 	for i, k := range signedHeaderKeys {
 		h[k] = vals[i : i+1 : i+1]
 	}
@@ -394,21 +401,31 @@ func standardKeys(secrets []string) ([][]byte, error) {
 // decoder's error is dropped on purpose: its text is not needed, and no
 // detail about the secret's content belongs in an error.
 func standardKey(secret string) ([]byte, error) {
+	k, err := standardKeyString(secret)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(k), nil
+}
+
+// standardKeyString is standardKey as a string: a secret without the
+// prefix is its own key, with no copy.
+func standardKeyString(secret string) (string, error) {
 	if secret == "" {
-		return nil, fmt.Errorf("%w: empty", ErrNoSecret)
+		return "", fmt.Errorf("%w: empty", ErrNoSecret)
 	}
 	encoded, ok := strings.CutPrefix(secret, standardSecretPrefix)
 	if !ok {
-		return []byte(secret), nil
+		return secret, nil
 	}
 	key, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the text after %s is not standard base64", ErrBadSecret, standardSecretPrefix)
+		return "", fmt.Errorf("%w: the text after %s is not standard base64", ErrBadSecret, standardSecretPrefix)
 	}
 	if len(key) == 0 {
-		return nil, fmt.Errorf("%w: %s with no key after it", ErrBadSecret, standardSecretPrefix)
+		return "", fmt.Errorf("%w: %s with no key after it", ErrBadSecret, standardSecretPrefix)
 	}
-	return key, nil
+	return string(key), nil
 }
 
 // checkID accepts an id that survives as a header value and as the first
