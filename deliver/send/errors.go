@@ -78,7 +78,8 @@ func describeError(err error, parent, reqCtx context.Context, timeout time.Durat
 		return "TLS certificate not trusted: invalid"
 	case errors.As(err, &certErr):
 		return "TLS certificate not trusted"
-	case strings.Contains(causeText, "server gave HTTP response to HTTPS client"):
+	case strings.Contains(causeText, "server gave HTTP response to HTTPS client"),
+		errors.As(err, &recordErr) && string(recordErr.RecordHeader[:]) == "HTTP/":
 		return "TLS handshake failed: server answered with plain HTTP"
 	case errors.As(err, &recordErr):
 		return "TLS handshake failed: server did not answer with TLS"

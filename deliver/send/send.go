@@ -79,10 +79,9 @@ const (
 	defaultUserAgent = "outbox"
 )
 
-// Client performs delivery attempts over one *http.Client with keep-alive
-// connections. It is safe for concurrent use.
+// Client performs delivery attempts over one *http.Transport with
+// keep-alive connections. It is safe for concurrent use.
 type Client struct {
-	hc        *http.Client
 	tr        *http.Transport
 	userAgent string
 	urls      sync.Map     // urlKey -> *checkedURL
@@ -147,20 +146,11 @@ func NewClient(maxConns int, userAgent string) *Client {
 		ExpectContinueTimeout: time.Second,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 	}
-	return &Client{
-		tr: tr,
-		hc: &http.Client{
-			Transport: tr,
-			CheckRedirect: func(*http.Request, []*http.Request) error {
-				return http.ErrUseLastResponse
-			},
-		},
-		userAgent: userAgent,
-	}
+	return &Client{tr: tr, userAgent: userAgent}
 }
 
 // CloseIdle closes the client's idle keep-alive connections.
-func (c *Client) CloseIdle() { c.hc.CloseIdleConnections() }
+func (c *Client) CloseIdle() { c.tr.CloseIdleConnections() }
 
 // Send performs one delivery attempt: it checks the URL against the HTTP
 // policy, signs the body with signature.Sign at now (the send moment), POSTs
@@ -204,10 +194,17 @@ func (c *Client) Send(ctx context.Context, r Request, now time.Time) Result {
 	}
 	req.Header["Content-Type"] = jsonContentType
 	req.Header["User-Agent"] = []string{c.userAgent}
+	if u.User != nil { // as http.Client does: credentials in the URL are Basic auth
+		pw, _ := u.User.Password()
+		req.SetBasicAuth(u.User.Username(), pw)
+	}
 	// Idempotent for net/http, not sent: see the package comment.
 	req.Header["Idempotency-Key"] = nil
 
-	resp, err := c.hc.Do(req)
+	// The transport itself, not an http.Client: a client follows
+	// redirects (never wanted: a 3xx is a failure) and copies every
+	// request's headers in case it does.
+	resp, err := c.tr.RoundTrip(req)
 	if err != nil {
 		res.Duration = time.Since(start)
 		res.Class = Retry
@@ -308,6 +305,9 @@ func readBody(rc io.ReadCloser) (body []byte, truncated bool) {
 // reason made of the code and Go's standard text (never the server's reason
 // phrase, which is arbitrary text).
 func classifyStatus(code int) (Class, string) {
+	if code >= 200 && code <= 299 {
+		return Delivered, ""
+	}
 	text := strconv.Itoa(code)
 	if st := http.StatusText(code); st != "" {
 		text += " " + st

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -677,5 +678,24 @@ func TestProxyFromEnvironment(t *testing.T) {
 	c := NewClient(1, "outbox-test")
 	if c.tr.Proxy == nil || reflect.ValueOf(c.tr.Proxy).Pointer() != reflect.ValueOf(http.ProxyFromEnvironment).Pointer() {
 		t.Fatal("the transport does not take its proxy from the environment")
+	}
+}
+
+// Credentials in a subscription URL are sent as Basic auth, as an
+// http.Client would send them, and never appear in the Result.
+func TestSendURLCredentialsAreBasicAuth(t *testing.T) {
+	srv, rec := newServer(t, status(204))
+	c := newTestClient(t)
+	u := strings.Replace(srv.URL, "http://", "http://hook-user:s3cr%3At@", 1) + "/in"
+	res := c.Send(context.Background(), testRequest(u), time.Now())
+	if res.Class != Delivered {
+		t.Fatalf("got %+v", res)
+	}
+	_, h, _ := rec.snapshot()
+	if got, want := h.Get("Authorization"), "Basic "+base64.StdEncoding.EncodeToString([]byte("hook-user:s3cr:t")); got != want {
+		t.Fatalf("Authorization %q, want %q", got, want)
+	}
+	if s := fmt.Sprintf("%+v", res); strings.Contains(s, "s3cr") || strings.Contains(s, "hook-user") {
+		t.Fatalf("the result holds the credentials: %s", s)
 	}
 }
