@@ -56,6 +56,18 @@
 // SHA-256 of the ledger prefix it covers, so a rotation interrupted between
 // its two renames is completed by the next one without archiving twice.
 //
+// # Cost
+//
+// Memory does not grow with the directory: eviction lists a class in
+// rounds and keeps only a round's oldest files (8,192), taking sizes only
+// for those; a rotation streams the ledger through fixed buffers (it
+// hashes, compresses and copies, and never holds the ledger). Removals run
+// eight at a time, a thousand at most under the SPEC's lock, which emit
+// waits for. Under the cap a run costs one listing of the tree, or none
+// when its caller measured the directory when it took the .deliver.lock
+// (Options.Start: a delivery run measures while it starts sending, since
+// it only renames files and appends ledger lines).
+//
 // The package must never remove a file before its ledger line is durable,
 // rewrite ledger.jsonl without its flock, run eviction without the
 // .deliver.lock, read delivery files (sizes come from directory listings),
