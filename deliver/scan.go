@@ -1,7 +1,6 @@
 package deliver
 
 import (
-	"container/heap"
 	"errors"
 	"fmt"
 	"io"
@@ -90,11 +89,10 @@ func scanAfter(dir *spool.Dir, after map[string]string) (*scan, error) {
 			}
 			h.seen++
 			switch {
-			case h.Len() < queueCap:
-				heap.Push(h, n)
+			case len(h.names) < queueCap:
+				h.push(n)
 			case n.ID < h.names[0].ID: // earlier than the latest kept
-				h.names[0] = n
-				heap.Fix(h, 0)
+				h.replaceTop(n)
 			}
 		}
 		if errors.Is(err, io.EOF) {
@@ -176,19 +174,42 @@ func (f *refiller) drop(sub string) {
 }
 
 // nameHeap is a max-heap of names by id: its root is the latest kept.
+// (container/heap would box every name in an interface: a scan offers it
+// every pending file.)
 type nameHeap struct {
 	names []spool.Name
 	seen  int // names offered, kept or not
 }
 
-func (h nameHeap) Len() int           { return len(h.names) }
-func (h nameHeap) Less(i, j int) bool { return h.names[i].ID > h.names[j].ID }
-func (h nameHeap) Swap(i, j int)      { h.names[i], h.names[j] = h.names[j], h.names[i] }
-func (h *nameHeap) Push(x any)        { h.names = append(h.names, x.(spool.Name)) }
-func (h *nameHeap) Pop() any {
-	n := h.names[len(h.names)-1]
-	h.names = h.names[:len(h.names)-1]
-	return n
+// push adds n.
+func (h *nameHeap) push(n spool.Name) {
+	h.names = append(h.names, n)
+	for i := len(h.names) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if h.names[parent].ID >= h.names[i].ID {
+			break
+		}
+		h.names[parent], h.names[i] = h.names[i], h.names[parent]
+		i = parent
+	}
+}
+
+// replaceTop puts n in the root's place and restores the order.
+func (h *nameHeap) replaceTop(n spool.Name) {
+	h.names[0] = n
+	for i := 0; ; {
+		largest := i
+		for _, c := range [2]int{2*i + 1, 2*i + 2} {
+			if c < len(h.names) && h.names[c].ID > h.names[largest].ID {
+				largest = c
+			}
+		}
+		if largest == i {
+			return
+		}
+		h.names[i], h.names[largest] = h.names[largest], h.names[i]
+		i = largest
+	}
 }
 
 // nextDue is the earliest due time among the queue heads: FIFO means only a
