@@ -96,7 +96,7 @@ func main() {
 	var o options
 	flag.StringVar(&o.outbox, "outbox", "bin/outbox", "outbox binary (make build)")
 	flag.IntVar(&o.events, "events", 1000, "phase 1: events per subscription (10 subscriptions)")
-	flag.IntVar(&o.rounds, "rounds", 3, "phase 1: rounds of the three runs (medians are reported)")
+	flag.IntVar(&o.rounds, "rounds", 5, "phase 1: rounds of the three runs (medians are reported)")
 	flag.StringVar(&o.cpuprofile, "cpuprofile", "", "phase 1: write a CPU profile of the runner (with eviction) to this file")
 	flag.StringVar(&o.trace, "trace", "", "phase 1: write an execution trace of the runner (with eviction) to this file")
 	flag.IntVar(&o.latRuns, "lat-runs", 100, "phase 2: emits to time")
