@@ -20,11 +20,16 @@
 //   - Different subscriptions proceed in parallel up to max_concurrency;
 //     state changes of concurrent deliveries are committed together (one
 //     ledger fsync and one fsync per folder for the batch, which stays open
-//     while changes keep coming, up to 20 ms). A worker sends its next
-//     delivery while its earlier state changes are being made durable, so
-//     a crash can re-send the deliveries of an uncommitted batch, never
-//     lose one or reorder their first sends.
+//     while each millisecond brings more changes, up to 20 ms). A worker
+//     sends its next delivery while its earlier state changes are being
+//     made durable, so a crash can re-send the deliveries of an uncommitted
+//     batch, never lose one or reorder their first sends.
+//   - At the end of a drain the SPEC's directory is brought under
+//     max_spool_bytes (package retention), counting from a measurement
+//     taken while the drain started.
 //
-// It never holds a secret longer than one request, and never writes a URL,
-// a secret or a request body to the ledger or to its output.
+// It reads each secret from the environment at the attempt that uses it
+// (signing reuses keyed HMAC states in memory, package signature), and
+// never writes a URL, a secret or a request body to the ledger or to its
+// output.
 package deliver
