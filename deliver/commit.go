@@ -24,15 +24,15 @@ const maxBatch = 1024
 
 // A batch stays open while each batchGap brings more changes, for at most
 // batchMaxAge: the committer sleeps for the gap and then takes what was
-// queued meanwhile, so it wakes once a gap, not once a change. Without the gap, a batch holds what arrived
-// during the previous one's fsync, a few dozen changes when the disk is
-// fast: several hundred fsyncs for ten thousand deliveries. Each fsync
-// blocks a thread that holds one of the Go scheduler's Ps (two on a
-// two-core machine) until the runtime notices and hands the P over, so the
-// senders and their connections wait for a P meanwhile. Workers never wait
-// for their own commits while they have more to send, so a longer batch
-// costs them nothing; a run's last batch closes batchGap after its last
-// change.
+// queued meanwhile, so it wakes once a gap, not once a change. Without the
+// gap, a batch holds what arrived during the previous one's fsync, a few
+// dozen changes when the disk is fast: several hundred fsyncs for ten
+// thousand deliveries. Each fsync blocks a thread that holds one of the Go
+// scheduler's Ps (two on a two-core machine) until the runtime notices and
+// hands the P over, so the senders and their connections wait for a P
+// meanwhile. Workers never wait for their own commits while they have more
+// to send, so a longer batch costs them nothing; a run's last batch closes
+// batchGap after its last change.
 const (
 	batchGap    = time.Millisecond
 	batchMaxAge = 20 * time.Millisecond
