@@ -96,7 +96,9 @@ func (r *run) oldest(c class, k int) (vs []*victim, more bool, err error) {
 			if !e.Type().IsRegular() || strings.HasPrefix(name, ".") {
 				return nil
 			}
-			v := &victim{name: name, primary: folder != DryRunDir}
+			// On the stack until it is kept: most files of a big class
+			// are offered and dropped.
+			v := victim{name: name, primary: folder != DryRunDir}
 			if folder == DryRunDir {
 				if s, ok := strings.CutSuffix(name, ".http"); ok && uuidv7.Valid(s) {
 					v.id = s
@@ -131,8 +133,10 @@ func (r *run) oldest(c class, k int) (vs []*victim, more bool, err error) {
 				}
 				heap.Pop(h)
 			}
-			v.paths = []string{filepath.Join(dir, name)}
-			heap.Push(h, v)
+			kept := new(victim)
+			*kept = v
+			kept.paths = []string{filepath.Join(dir, name)}
+			heap.Push(h, kept)
 			return nil
 		})
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
