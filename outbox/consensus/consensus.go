@@ -372,23 +372,16 @@ type rawResolved struct {
 // without an issue string is summed up as in conflicts; a resolution that is
 // not a string is kept as compact JSON) or plain strings (an issue).
 func (f *fields) resolved(r json.RawMessage, name string) []Resolved {
-	items := f.list(r, name, "a list of objects")
-	if len(items) == 0 {
-		return nil
-	}
-	out := make([]Resolved, 0, len(items))
-	for i, it := range items {
-		switch {
-		case isNull(it):
-		case it[0] == '"':
-			if s := f.str(it, name); s != "" {
-				out = append(out, Resolved{Issue: s})
-			}
-		case it[0] == '{':
+	return listOf(f, r, name, "a list of objects", "an object or a string",
+		func(it json.RawMessage, _ string) (Resolved, bool) {
+			s := f.str(it, name)
+			return Resolved{Issue: s}, s != ""
+		},
+		func(it json.RawMessage, at string) (Resolved, bool) {
 			var rr rawResolved
 			if err := json.Unmarshal(it, &rr); err != nil {
-				f.fail("%s[%d]: %v", name, i, err)
-				return nil
+				f.fail("%s: %v", at, err)
+				return Resolved{}, false
 			}
 			res := Resolved{Issue: plainString(rr.Issue), Resolution: plainString(rr.Resolution)}
 			if res.Issue == "" {
@@ -397,13 +390,8 @@ func (f *fields) resolved(r json.RawMessage, name string) []Resolved {
 			if res.Resolution == "" && !isNull(rr.Resolution) && rr.Resolution[0] != '"' {
 				res.Resolution = compact(rr.Resolution)
 			}
-			out = append(out, res)
-		default:
-			f.fail("%s[%d]: want an object or a string, got %s", name, i, kind(it))
-			return nil
-		}
-	}
-	return out
+			return res, true
+		})
 }
 
 // rawAgent is an object entry of agents.
@@ -420,22 +408,13 @@ type rawAgent struct {
 // status, error} or plain strings (a name). An error that is not a string is
 // kept as compact JSON.
 func (f *fields) agents(r json.RawMessage, name string) []Agent {
-	items := f.list(r, name, "a list of objects")
-	if len(items) == 0 {
-		return nil
-	}
-	out := make([]Agent, 0, len(items))
-	for i, it := range items {
-		at := fmt.Sprintf("%s[%d]", name, i)
-		switch {
-		case isNull(it):
-		case it[0] == '"':
-			out = append(out, Agent{Name: f.str(it, at)})
-		case it[0] == '{':
+	return listOf(f, r, name, "a list of objects", "an object",
+		func(it json.RawMessage, at string) (Agent, bool) { return Agent{Name: f.str(it, at)}, true },
+		func(it json.RawMessage, at string) (Agent, bool) {
 			var ra rawAgent
 			if err := json.Unmarshal(it, &ra); err != nil {
 				f.fail("%s: %v", at, err)
-				return nil
+				return Agent{}, false
 			}
 			a := Agent{
 				Name:   f.str(ra.Agent, at+".agent"),
@@ -453,11 +432,6 @@ func (f *fields) agents(r json.RawMessage, name string) []Agent {
 			} else {
 				a.Error = f.str(ra.Error, at+".error")
 			}
-			out = append(out, a)
-		default:
-			f.fail("%s: want an object, got %s", at, kind(it))
-			return nil
-		}
-	}
-	return out
+			return a, true
+		})
 }

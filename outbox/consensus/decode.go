@@ -165,26 +165,45 @@ func (f *fields) list(r json.RawMessage, name, want string) []json.RawMessage {
 // texts reads a list whose entries are strings or objects (see textOf), as
 // trimmed text. Null and blank entries are left out.
 func (f *fields) texts(r json.RawMessage, name string) []string {
-	items := f.list(r, name, "a list of strings")
+	text := func(s string) (string, bool) { return s, s != "" }
+	return listOf(f, r, name, "a list of strings", "a string or an object",
+		func(it json.RawMessage, _ string) (string, bool) { return text(f.str(it, name)) },
+		func(it json.RawMessage, _ string) (string, bool) { return text(textOf(it)) })
+}
+
+// listOf reads a list whose entries are strings or objects: null entries
+// are skipped, a string becomes fromString's value and an object
+// fromObject's (at is the entry's name, "name[i]"; ok false leaves it
+// out), and anything else fails the field ("want " + wantItem). A failure
+// ends the read with nil.
+func listOf[T any](f *fields, r json.RawMessage, name, want, wantItem string,
+	fromString, fromObject func(it json.RawMessage, at string) (T, bool)) []T {
+	items := f.list(r, name, want)
 	if len(items) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(items))
+	out := make([]T, 0, len(items))
 	for i, it := range items {
-		var s string
+		at := fmt.Sprintf("%s[%d]", name, i)
+		var (
+			v  T
+			ok bool
+		)
 		switch {
 		case isNull(it):
 			continue
 		case it[0] == '"':
-			s = f.str(it, name)
+			v, ok = fromString(it, at)
 		case it[0] == '{':
-			s = textOf(it)
+			v, ok = fromObject(it, at)
 		default:
-			f.fail("%s[%d]: want a string or an object, got %s", name, i, kind(it))
+			f.fail("%s: want %s, got %s", at, wantItem, kind(it))
+		}
+		if f.err != nil {
 			return nil
 		}
-		if s != "" {
-			out = append(out, s)
+		if ok {
+			out = append(out, v)
 		}
 	}
 	return out
